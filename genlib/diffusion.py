@@ -1,0 +1,203 @@
+"""Denoising diffusion probabilistic models (Ho, Jain & Abbeel 2020, arXiv:2006.11239) and DDIM sampling
+(Song, Meng & Ermon 2020, arXiv:2010.02502).
+
+Indexing: arrays have T entries and index i holds the paper's step t = i + 1. So `alpha_bar[0]` is
+alpha_bar_1 and a model input `t` is an index in [0, T). "Step 0" of the paper (clean data) is written
+as index -1 where a sampler needs it (alpha_bar_0 := 1).
+
+Shapes: x, x0, eps are images (B, C, H, W); t is a LongTensor (B,).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # eps_theta(x_t, t)
+
+
+@dataclass
+class SampleStep:
+    """One step of a reverse-process loop, as yielded by the samplers."""
+
+    t: int  # index of the step just taken: x is now x_{t}, the paper's x_{t} with t = index (0 = clean)
+    x: torch.Tensor  # (B, C, H, W) the current sample, x_{t-1} in paper terms after denoising index t
+    x0_hat: torch.Tensor  # (B, C, H, W) the model's estimate of x_0 at this step
+
+
+def _extract(v: torch.Tensor, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """v[t] reshaped to broadcast over an image batch: (T,), (B,) -> (B, 1, 1, 1) in x's dtype."""
+    return v.to(x.device)[t].to(x.dtype).view(-1, *([1] * (x.dim() - 1)))
+
+
+class GaussianDiffusion:
+    """The forward (noising) chain, its closed form and posterior, the training loss and the samplers."""
+
+    def __init__(self, T: int = 1000, beta_1: float = 1e-4, beta_T: float = 0.02):
+        self.T = T
+        # Schedules are kept in float64 so closed forms and products stay exact; cast on use.
+        self.beta = torch.linspace(beta_1, beta_T, T, dtype=torch.float64)  # beta_t, linear (Ho et al. Sec. 4)
+        self.alpha = 1.0 - self.beta  # alpha_t = 1 - beta_t
+        self.alpha_bar = torch.cumprod(self.alpha, dim=0)  # alpha_bar_t = prod_{s<=t} alpha_s
+        self.alpha_bar_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alpha_bar[:-1]])  # alpha_bar_{t-1}
+        # beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) * beta_t   (eq. 7)
+        self.beta_tilde = self.beta * (1.0 - self.alpha_bar_prev) / (1.0 - self.alpha_bar)
+
+    # ---- forward process -------------------------------------------------------------------------
+    def q_step(self, x_prev: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """One forward step q(x_t | x_{t-1}) = N(sqrt(1 - beta_t) x_{t-1}, beta_t I)   (eq. 2)."""
+        return _extract(self.alpha.sqrt(), t, x_prev) * x_prev + _extract(self.beta.sqrt(), t, x_prev) * noise
+
+    def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Closed form q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I)   (eq. 4)."""
+        return _extract(self.alpha_bar.sqrt(), t, x0) * x0 + _extract((1.0 - self.alpha_bar).sqrt(), t, x0) * noise
+
+    def snr(self, t: int) -> float:
+        """Signal-to-noise ratio alpha_bar_t / (1 - alpha_bar_t) of x_t."""
+        a = float(self.alpha_bar[t])
+        return a / (1.0 - a)
+
+    # ---- posterior and parameterisation ----------------------------------------------------------
+    def q_posterior(self, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(x_{t-1} | x_t, x_0) = N(mu_tilde, beta_tilde I)   (eqs. 6-7). Returns (mean, variance (B,1,1,1))."""
+        coef_x0 = self.alpha_bar_prev.sqrt() * self.beta / (1.0 - self.alpha_bar)
+        coef_xt = self.alpha.sqrt() * (1.0 - self.alpha_bar_prev) / (1.0 - self.alpha_bar)
+        mean = _extract(coef_x0, t, xt) * x0 + _extract(coef_xt, t, xt) * xt
+        return mean, _extract(self.beta_tilde, t, xt)
+
+    def predict_x0(self, xt: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        """Invert eq. 4 for x_0 given the noise: x_0 = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)."""
+        return (xt - _extract((1.0 - self.alpha_bar).sqrt(), t, xt) * eps) / _extract(self.alpha_bar.sqrt(), t, xt)
+
+    def predict_eps(self, xt: torch.Tensor, t: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
+        """The same relation solved for eps: eps = (x_t - sqrt(alpha_bar_t) x_0) / sqrt(1 - alpha_bar_t)."""
+        return (xt - _extract(self.alpha_bar.sqrt(), t, xt) * x0) / _extract((1.0 - self.alpha_bar).sqrt(), t, xt)
+
+    # ---- training --------------------------------------------------------------------------------
+    def loss(self, model: EpsModel, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """L_simple = E_{t, x_0, eps} || eps - eps_theta(sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps, t) ||^2  (eq. 14)."""
+        B = x0.shape[0]
+        t = torch.randint(0, self.T, (B,), generator=generator, device=x0.device)
+        eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        return (eps - model(self.q_sample(x0, t, eps), t).float()).pow(2).mean()
+
+    # ---- sampling --------------------------------------------------------------------------------
+    def _eps_and_x0(self, model: EpsModel, x: torch.Tensor, t: torch.Tensor, clip: bool):
+        """Model output at (x_t, t) as (eps, x0_hat); with clip, x0_hat is clamped to [-1, 1] and eps re-derived."""
+        eps = model(x, t).to(x.dtype)
+        x0_hat = self.predict_x0(x, t, eps)
+        if clip:
+            x0_hat = x0_hat.clamp(-1.0, 1.0)
+            eps = self.predict_eps(x, t, x0_hat)
+        return eps, x0_hat
+
+    @torch.no_grad()
+    def p_sample_loop(
+        self,
+        model: EpsModel,
+        x: torch.Tensor,
+        t_start: int | None = None,
+        generator: torch.Generator | None = None,
+        variance: str = "beta",
+        clip: bool = True,
+    ) -> Iterator[SampleStep]:
+        """Ancestral sampling (Algorithm 2) from x = x_{t_start} down to x_0, one step per index.
+
+        x_{t-1} = mu_tilde(x_t, x0_hat) + sigma_t z, with sigma_t^2 = beta_t ("beta") or beta_tilde_t
+        ("beta_tilde"); no noise is added at the last step. Yields a SampleStep after every step.
+        """
+        if variance not in ("beta", "beta_tilde"):
+            raise ValueError("variance must be 'beta' or 'beta_tilde'")
+        var = self.beta if variance == "beta" else self.beta_tilde
+        t_start = self.T - 1 if t_start is None else t_start
+        for i in range(t_start, -1, -1):
+            t = torch.full((x.shape[0],), i, dtype=torch.long, device=x.device)
+            _, x0_hat = self._eps_and_x0(model, x, t, clip)
+            mean, _ = self.q_posterior(x0_hat, x, t)  # mu_theta = mu_tilde(x_t, x0_hat)   (eq. 11)
+            if i > 0:
+                z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                x = mean + _extract(var.sqrt(), t, x) * z
+            else:
+                x = mean
+            yield SampleStep(i, x, x0_hat)
+
+    @staticmethod
+    def ddim_timesteps(t_start: int, steps: int) -> list[int]:
+        """`steps` indices spread evenly over [0, t_start], descending (always ends at 0)."""
+        steps = max(1, min(steps, t_start + 1))
+        ts = torch.linspace(0, t_start, steps, dtype=torch.float64).round().long().unique()
+        return ts.flip(0).tolist()
+
+    def ddim_step(
+        self, x: torch.Tensor, t: int, t_prev: int, eps: torch.Tensor, x0_hat: torch.Tensor, eta: float, z: torch.Tensor | None
+    ) -> torch.Tensor:
+        """DDIM update from index t to t_prev (t_prev = -1 means clean data, alpha_bar = 1)   (Song et al. eq. 12):
+
+        x_{prev} = sqrt(alpha_bar_prev) x0_hat + sqrt(1 - alpha_bar_prev - sigma^2) eps + sigma z,
+        sigma = eta * sqrt((1 - alpha_bar_prev) / (1 - alpha_bar_t)) * sqrt(1 - alpha_bar_t / alpha_bar_prev)   (eq. 16).
+        """
+        a_t = float(self.alpha_bar[t])
+        a_prev = float(self.alpha_bar[t_prev]) if t_prev >= 0 else 1.0
+        sigma = eta * ((1.0 - a_prev) / (1.0 - a_t) * (1.0 - a_t / a_prev)) ** 0.5
+        x_prev = a_prev**0.5 * x0_hat + max(1.0 - a_prev - sigma**2, 0.0) ** 0.5 * eps
+        if sigma > 0 and z is not None:
+            x_prev = x_prev + sigma * z
+        return x_prev
+
+    @torch.no_grad()
+    def ddim_sample_loop(
+        self,
+        model: EpsModel,
+        x: torch.Tensor,
+        steps: int = 50,
+        eta: float = 0.0,
+        t_start: int | None = None,
+        generator: torch.Generator | None = None,
+        clip: bool = True,
+    ) -> Iterator[SampleStep]:
+        """DDIM sampling from x = x_{t_start} to x_0 in `steps` model calls; eta=0 is deterministic."""
+        t_start = self.T - 1 if t_start is None else t_start
+        ts = self.ddim_timesteps(t_start, steps)
+        for t, t_prev in zip(ts, ts[1:] + [-1]):
+            tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
+            eps, x0_hat = self._eps_and_x0(model, x, tt, clip)
+            z = None
+            if eta > 0 and t_prev >= 0:
+                z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            x = self.ddim_step(x, t, t_prev, eps, x0_hat, eta, z)
+            yield SampleStep(t, x, x0_hat)
+
+    def sample(
+        self,
+        model: EpsModel,
+        n: int,
+        shape: tuple[int, int, int] = (1, 28, 28),
+        sampler: str = "ddim",
+        steps: int = 50,
+        eta: float = 0.0,
+        seed: int = 0,
+        variance: str = "beta",
+    ) -> torch.Tensor:
+        """Convenience wrapper: n images (n, *shape) from pure noise with a fixed seed."""
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn((n, *shape), generator=g)
+        if sampler == "ddim":
+            loop = self.ddim_sample_loop(model, x, steps=steps, eta=eta, generator=g)
+        elif sampler == "ancestral":
+            loop = self.p_sample_loop(model, x, generator=g, variance=variance)
+        else:
+            raise ValueError(f"unknown sampler {sampler!r}")
+        for step in loop:
+            x = step.x
+        return x
+
+
+def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    """theta_ema <- decay * theta_ema + (1 - decay) * theta (buffers are copied)."""
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), model.parameters()):
+            p_ema.lerp_(p, 1.0 - decay)
+        for b_ema, b in zip(ema.buffers(), model.buffers()):
+            b_ema.copy_(b)
