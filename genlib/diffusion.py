@@ -22,9 +22,9 @@ EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # eps_theta(x_t
 class SampleStep:
     """One step of a reverse-process loop, as yielded by the samplers."""
 
-    t: int  # index of the step just taken: x is now x_{t}, the paper's x_{t} with t = index (0 = clean)
-    x: torch.Tensor  # (B, C, H, W) the current sample, x_{t-1} in paper terms after denoising index t
-    x0_hat: torch.Tensor  # (B, C, H, W) the model's estimate of x_0 at this step
+    t: int  # array index of the step just taken (the paper's step t + 1)
+    x: torch.Tensor  # (B, C, H, W) the sample after this step (the next, less noisy x)
+    x0_hat: torch.Tensor  # (B, C, H, W) the model's estimate of x_0 made at this step
 
 
 def _extract(v: torch.Tensor, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -58,6 +58,16 @@ class GaussianDiffusion:
         """Signal-to-noise ratio alpha_bar_t / (1 - alpha_bar_t) of x_t."""
         a = float(self.alpha_bar[t])
         return a / (1.0 - a)
+
+    def prior_kl(self, x0: torch.Tensor) -> torch.Tensor:
+        """L_T per dimension: KL( q(x_T | x_0) || N(0, I) ), averaged over pixels -> (B,).
+
+        For Gaussians with mean m, variance v against N(0, 1): KL = (v + m^2 - 1 - log v) / 2.
+        It has no parameters to learn; with this schedule it is close to zero.
+        """
+        a = self.alpha_bar[-1]
+        m, v = a.sqrt() * x0.double(), 1.0 - a
+        return (0.5 * (v + m.pow(2) - 1.0 - torch.log(v))).flatten(1).mean(dim=1)
 
     # ---- posterior and parameterisation ----------------------------------------------------------
     def q_posterior(self, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -201,3 +211,14 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
             p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(ema.buffers(), model.buffers()):
             b_ema.copy_(b)
+
+
+def autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
+    """Wrap eps_theta so it runs under CPU bfloat16 autocast and returns float32 (faster sampling on CPUs
+    with bf16 support; the schedule arithmetic stays in float32)."""
+
+    def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+            return model(x, t).float()
+
+    return eps

@@ -1,0 +1,63 @@
+"""Annotated Generative Models: `python app.py` serves the Gradio app (one tab per model).
+
+Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0.1:7860).
+"""
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+import torch
+
+from demos import TABS, ui
+from genlib import notes
+
+HEADER = {
+    "en": "# Annotated Generative Models\nRead the idea, see each equation as the code that runs, and play with a model "
+    "that was really trained — on a plain CPU, offline.",
+    "zh": "# 生成模型注解\n读懂思想，看每个公式对应的真实代码，再亲手试一试真正训练过的模型——只需普通 CPU，离线也能用。",
+}
+ui.add_strings(en={"app_header": HEADER["en"]}, zh={"app_header": HEADER["zh"]})
+
+
+def set_language(lang: str):
+    """Re-render every tab's note in `lang` ('en' or 'zh'; anything else means English)."""
+    lang = lang if lang in notes.LANGS else "en"
+    return [notes.load(tab.TAB_ID, lang) for tab in TABS]
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="Annotated Generative Models") as demo:
+        with gr.Row():
+            with gr.Column(scale=5):
+                gr.Markdown(ui.t("app_header"))
+            with gr.Column(scale=1, min_width=160):
+                lang = gr.Radio(ui.LANG_CHOICES, value="en", label=ui.t("language"), elem_id="note-language")
+        note_panels = []
+        with gr.Tabs():
+            for tab in TABS:
+                with gr.Tab(ui.t(tab.TITLE), id=tab.TAB_ID):
+                    note_panels.append(tab.build())
+        lang.change(set_language, lang, note_panels, api_name="note_language", show_progress="hidden")
+        # On page load, follow the browser's language (navigator.language, e.g. "zh-CN").
+        demo.load(ui.note_language, lang, lang, js="() => navigator.language || 'en'", show_progress="hidden",
+                  api_name=False)
+    return demo
+
+
+def main() -> None:
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    demo = build_app()
+    demo.queue(default_concurrency_limit=2, max_size=32)
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        i18n=ui.i18n_object(),
+        css=ui.CSS,
+        max_file_size="10mb",
+        footer_links=["api", "settings"],
+    )
+
+
+if __name__ == "__main__":
+    main()

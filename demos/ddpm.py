@@ -1,0 +1,314 @@
+"""The DDPM tab: the forward chain on a digit, sampling from noise, and denoising a user's digit.
+
+Every callback is a plain function of its inputs (tested without a server); `build()` wires them to
+Gradio components. No model math lives here: it is all in genlib.diffusion.
+"""
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+import numpy as np
+import torch
+
+from demos import ui
+from genlib import data, hub
+from genlib.diffusion import GaussianDiffusion, autocast_model
+
+TAB_ID = "ddpm"
+TITLE = "ddpm_title"
+T = 1000
+MAX_IMAGES = 36  # one request samples at most this many images
+MAX_DENOISE = 8  # runs of "denoise my digit" side by side
+SAMPLERS = ["ddim", "ancestral"]
+BFLOAT16 = True  # sample with bfloat16 autocast: ~1.5x faster on this CPU; FID in BENCHMARKS.md
+
+diffusion = GaussianDiffusion(T=T)
+
+ui.add_strings(
+    en={
+        "ddpm_title": "DDPM diffusion",
+        "ddpm_forward": "### 1 · Forward process: add noise",
+        "ddpm_sample_idx": "Test digit (bundled MNIST sample)",
+        "ddpm_sketch": "…or draw / upload your own digit",
+        "ddpm_use_drawing": "Use my drawing",
+        "ddpm_t": "Noise step t (0 = clean digit)",
+        "ddpm_xt": "x_t",
+        "ddpm_reverse": "### 2 · Reverse process: sample from noise",
+        "ddpm_sampler": "Sampler",
+        "ddpm_steps": "DDIM steps",
+        "ddpm_eta": "DDIM η (0 = deterministic, 1 ≈ ancestral)",
+        "ddpm_n": "Number of images",
+        "ddpm_seed": "Seed",
+        "ddpm_sample_btn": "Sample",
+        "ddpm_grid_xt": "x_t (current sample)",
+        "ddpm_grid_x0": "x̂_0 (model's guess of the clean image)",
+        "ddpm_denoise": "### 3 · Denoise my digit: noise it to step t, then run the reverse process",
+        "ddpm_denoise_btn": "Denoise from step t",
+        "ddpm_denoise_n": "Runs (different noise)",
+        "ddpm_loss": "Training loss (L_simple, EMA-free running mean)",
+        "ddpm_digit": "Chosen digit",
+    },
+    zh={
+        "ddpm_title": "DDPM 扩散模型",
+        "ddpm_forward": "### 1 · 前向过程：逐步加噪",
+        "ddpm_sample_idx": "测试数字（随附的 MNIST 样本）",
+        "ddpm_sketch": "……或者手写 / 上传你自己的数字",
+        "ddpm_use_drawing": "使用我的手写",
+        "ddpm_t": "噪声步 t（0 = 干净的数字）",
+        "ddpm_xt": "x_t",
+        "ddpm_reverse": "### 2 · 反向过程：从噪声采样",
+        "ddpm_sampler": "采样器",
+        "ddpm_steps": "DDIM 步数",
+        "ddpm_eta": "DDIM η（0 = 确定性，1 ≈ 祖先采样）",
+        "ddpm_n": "图像数量",
+        "ddpm_seed": "随机种子",
+        "ddpm_sample_btn": "采样",
+        "ddpm_grid_xt": "x_t（当前样本）",
+        "ddpm_grid_x0": "x̂_0（模型对干净图像的估计）",
+        "ddpm_denoise": "### 3 · 给我的数字去噪：先加噪到第 t 步，再运行反向过程",
+        "ddpm_denoise_btn": "从第 t 步去噪",
+        "ddpm_denoise_n": "运行次数（不同的噪声）",
+        "ddpm_loss": "训练损失（L_simple 的滑动平均）",
+        "ddpm_digit": "选中的数字",
+    },
+)
+
+
+# ---- model access -----------------------------------------------------------------------------------
+def model_or_message() -> tuple[torch.nn.Module | None, str]:
+    """The trained eps_theta, or None and a message for the page."""
+    try:
+        return hub.load("ddpm"), ""
+    except hub.ModelUnavailable as err:
+        return None, str(err)
+
+
+def eps_model():
+    model, msg = model_or_message()
+    return (autocast_model(model, BFLOAT16) if model is not None else None), msg
+
+
+# ---- 1. forward process -----------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def sample_digits() -> tuple[np.ndarray, np.ndarray]:
+    return data.load_sample()
+
+
+def forward_frames(digit: np.ndarray, seed: int = 0) -> np.ndarray:
+    """All T + 1 frames of the forward chain for one digit and one fixed eps: uint8 (T + 1, 28, 28).
+    Frame 0 is x_0; frame s >= 1 is x_s = sqrt(alpha_bar_s) x_0 + sqrt(1 - alpha_bar_s) eps (eq. 4)."""
+    x0 = data.to_model_range(digit[None])  # (1, 1, 28, 28)
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    t = torch.arange(T)
+    xt = diffusion.q_sample(x0.expand(T, -1, -1, -1), t, eps.expand(T, -1, -1, -1))  # (T, 1, 28, 28)
+    return np.concatenate([digit[None], data.to_uint8(xt[:, 0])])
+
+
+def _digit_outputs(digit: np.ndarray, note: str = ""):
+    return digit, forward_frames(digit), ui.upscale(digit), note
+
+
+def pick_sample(index):
+    """Choose bundled test digit `index` -> (digit, frames, preview, status)."""
+    images, labels = sample_digits()
+    c = ui.Clamped()
+    i = c.int("digit index", index, 0, len(images) - 1, 0)
+    return _digit_outputs(images[i], c.note() or ui.message(f"MNIST test digit #{i} (label {labels[i]})"))
+
+
+def use_drawing(editor_value):
+    """A sketchpad/upload value -> (digit, frames, preview, status); a blank or unreadable image keeps the old digit."""
+    image = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
+    if image is None:
+        return gr.skip(), gr.skip(), gr.skip(), ui.message("Nothing drawn yet: draw a digit or upload an image.", "warn")
+    try:
+        digit = data.prepare_digit(np.asarray(image))
+    except ValueError as err:
+        return gr.skip(), gr.skip(), gr.skip(), ui.message(f"Could not use this image: {err}.", "warn")
+    return _digit_outputs(digit, ui.message("Your digit, centred and resized to 28×28 the way MNIST was."))
+
+
+def forward_step(frames, t):
+    """Slider callback: the precomputed x_t and the schedule's values at t -> (image, stats html)."""
+    if frames is None:
+        frames = forward_frames(sample_digits()[0][0])
+    c = ui.Clamped()
+    s = c.int("t", t, 0, T, 0)
+    return ui.upscale(frames[s]), schedule_html(s, c.note())
+
+
+def schedule_html(s: int, note: str = "") -> str:
+    """sqrt(alpha_bar), sqrt(1 - alpha_bar), SNR and a small alpha_bar plot with a marker at step s."""
+    a = 1.0 if s == 0 else float(diffusion.alpha_bar[s - 1])
+    snr = "∞" if s == 0 else f"{a / (1 - a):.3g}"
+    rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> (signal)</td><td>{a ** 0.5:.4f}</td></tr>"
+            f"<tr><td>√(1−ᾱ<sub>t</sub>) (noise)</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
+            f"<tr><td>SNR = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
+    curve = np.concatenate([[1.0], diffusion.alpha_bar.numpy()])
+    return (f'<div class="stats"><table>{rows}</table>{ui.line_svg(curve, s, label="ᾱ_t")}'
+            f"<p>{note}</p></div>")
+
+
+# ---- 2. reverse process -----------------------------------------------------------------------------
+def _sampling_args(sampler, steps, eta, seed, c: ui.Clamped):
+    sampler = c.choice("sampler", sampler, SAMPLERS, "ddim")
+    steps = c.int("steps", steps, 1, T, 50)
+    eta = c.float("eta", eta, 0.0, 1.0, 0.0)
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    return sampler, steps, eta, seed
+
+
+def _loop(eps, x, sampler, steps, eta, t_start, g):
+    if sampler == "ddim":
+        return diffusion.ddim_sample_loop(eps, x, steps=steps, eta=eta, t_start=t_start, generator=g)
+    return diffusion.p_sample_loop(eps, x, t_start=t_start, generator=g)
+
+
+def _stream(loop, n_steps: int, nrow: int, head: str, frames: int = 20):
+    """Yield (x_t sheet, x0_hat sheet, status) about `frames` times over a sampling loop, and at the end."""
+    every = max(1, n_steps // frames)
+    for k, step in enumerate(loop, start=1):
+        if k % every == 0 or k == n_steps:
+            label = f"{head} — step {k}/{n_steps} (t = {step.t})"
+            yield (ui.upscale(data.image_grid(step.x, nrow), 3), ui.upscale(data.image_grid(step.x0_hat, nrow), 3),
+                   ui.message(label + (" ✓" if k == n_steps else "")))
+
+
+def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0):
+    """Sample n digits from pure noise, streaming (x_t grid, x0_hat grid, status)."""
+    eps, msg = eps_model()
+    if eps is None:
+        yield None, None, ui.message(msg, "error")
+        return
+    c = ui.Clamped()
+    sampler, steps, eta, seed = _sampling_args(sampler, steps, eta, seed, c)
+    n = c.int("number of images", n, 1, MAX_IMAGES, 16)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn((n, 1, 28, 28), generator=g)  # x_T ~ N(0, I)
+    n_steps = len(diffusion.ddim_timesteps(T - 1, steps)) if sampler == "ddim" else T
+    head = (c.note() + " " if c.messages else "") + f"{sampler}, {n_steps} steps, seed {seed}"
+    yield from _stream(_loop(eps, x, sampler, steps, eta, None, g), n_steps, int(np.ceil(np.sqrt(n))), head)
+
+
+# ---- 3. denoise my digit ----------------------------------------------------------------------------
+def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
+    """Noise the chosen digit to step t with `runs` different draws of eps, then run the reverse process
+    from there; streams (x_t grid, x0_hat grid, status)."""
+    eps, msg = eps_model()
+    if eps is None:
+        yield None, None, ui.message(msg, "error")
+        return
+    if digit is None:
+        digit = sample_digits()[0][0]
+    c = ui.Clamped()
+    s = c.int("t", t, 0, T, 300)
+    sampler, steps, eta, seed = _sampling_args(sampler, steps, eta, seed, c)
+    runs = c.int("runs", runs, 1, MAX_DENOISE, 4)
+    x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None]).expand(runs, -1, -1, -1)
+    if s == 0:
+        yield ui.upscale(data.image_grid(x0, runs), 3), ui.upscale(data.image_grid(x0, runs), 3), ui.message(
+            "t = 0 is the clean digit: move the noise slider up first.", "warn")
+        return
+    g = torch.Generator().manual_seed(seed)
+    t_start = s - 1  # slider step s is array index s - 1
+    xt = diffusion.q_sample(x0, torch.full((runs,), t_start), torch.randn(x0.shape, generator=g))
+    n_steps = len(diffusion.ddim_timesteps(t_start, steps)) if sampler == "ddim" else s
+    head = (c.note() + " " if c.messages else "") + f"from t = {s}: {sampler}, {n_steps} steps"
+    yield from _stream(_loop(eps, xt, sampler, steps, eta, t_start, g), n_steps, runs, head)
+
+
+# ---- training record --------------------------------------------------------------------------------
+def loss_curve():
+    """metrics.json's loss curve as a DataFrame (step, loss) for gr.LinePlot; None when absent."""
+    import pandas as pd
+
+    try:
+        curve = hub.load_metrics("ddpm").get("loss_curve", [])
+    except hub.ModelUnavailable:
+        curve = []
+    return pd.DataFrame(curve, columns=["step", "loss"]) if curve else None
+
+
+def training_summary() -> str:
+    try:
+        m = hub.load_metrics("ddpm")
+        src = hub.source("ddpm")
+    except hub.ModelUnavailable as err:
+        return ui.message(str(err), "error")
+    if not m:
+        return ui.message(f"weights from {src}; no metrics.json", "warn")
+    return (f"Weights: `{src}` · {m['epochs']} epochs on {m['dataset']} ({m['steps']} steps) in "
+            f"{m['wall_time_s'] / 60:.1f} min on {m['hardware']} · held-out L_simple {m['final']['test_loss_ema']:.4f}")
+
+
+# ---- layout -----------------------------------------------------------------------------------------
+def build() -> gr.Markdown:
+    """Lay out the tab inside an open gr.Tab; returns the note component (the app switches its language)."""
+    first = pick_sample(0)
+    _, model_msg = model_or_message()
+    with gr.Row():
+        with gr.Column(scale=5):
+            note = ui.note_panel(TAB_ID)
+        with gr.Column(scale=6):
+            if model_msg:
+                gr.Markdown(ui.message(model_msg, "error"), elem_id="ddpm-model-error")
+            digit = gr.State(first[0])
+            frames = gr.State(first[1])
+
+            gr.Markdown(ui.t("ddpm_forward"), elem_id="ddpm-h-forward")
+            with gr.Row():
+                with gr.Column(min_width=200):
+                    idx = gr.Slider(0, len(sample_digits()[0]) - 1, value=0, step=1, label=ui.t("ddpm_sample_idx"))
+                    preview = gr.Image(first[2], label=ui.t("ddpm_digit"), format="png", height=120, elem_classes=["pixelated"],
+                                       interactive=False, buttons=[])
+                with gr.Column(min_width=240):
+                    sketch = gr.Sketchpad(label=ui.t("ddpm_sketch"), sources=["upload"], canvas_size=(280, 280),
+                                          type="numpy", brush=gr.Brush(colors=["#000000"], default_size=18), height=300)
+                    use_btn = gr.Button(ui.t("ddpm_use_drawing"), size="sm")
+            digit_status = gr.Markdown(first[3])
+            t_slider = gr.Slider(0, T, value=0, step=1, label=ui.t("ddpm_t"), elem_id="ddpm-t")
+            with gr.Row():
+                xt_img, stats_html = forward_step(first[1], 0)
+                xt = gr.Image(xt_img, label=ui.t("ddpm_xt"), format="png", height=224, elem_classes=["pixelated"],
+                              interactive=False, elem_id="ddpm-xt", buttons=[])
+                stats = gr.HTML(stats_html, elem_id="ddpm-stats")
+
+            gr.Markdown(ui.t("ddpm_reverse"))
+            with gr.Row():
+                sampler = gr.Radio(SAMPLERS, value="ddim", label=ui.t("ddpm_sampler"))
+                steps = gr.Slider(1, T, value=50, step=1, label=ui.t("ddpm_steps"))
+                eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=ui.t("ddpm_eta"))
+            with gr.Row():
+                n = gr.Slider(1, MAX_IMAGES, value=16, step=1, label=ui.t("ddpm_n"))
+                seed = gr.Number(0, precision=0, minimum=0, label=ui.t("ddpm_seed"))
+                sample_btn = gr.Button(ui.t("ddpm_sample_btn"), variant="primary", elem_id="ddpm-sample")
+            with gr.Row():
+                grid_xt = gr.Image(label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
+                grid_x0 = gr.Image(label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+            sample_status = gr.Markdown()
+
+            gr.Markdown(ui.t("ddpm_denoise"))
+            with gr.Row():
+                runs = gr.Slider(1, MAX_DENOISE, value=4, step=1, label=ui.t("ddpm_denoise_n"))
+                denoise_btn = gr.Button(ui.t("ddpm_denoise_btn"), variant="primary")
+            with gr.Row():
+                den_xt = gr.Image(label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
+                den_x0 = gr.Image(label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+            denoise_status = gr.Markdown()
+
+            gr.Markdown(training_summary())
+            gr.LinePlot(loss_curve(), x="step", y="loss", label=ui.t("ddpm_loss"), height=220, y_lim=None)
+
+    digit_outputs = [digit, frames, preview, digit_status]
+    idx.release(pick_sample, idx, digit_outputs, api_name="ddpm_pick_sample", show_progress="hidden").then(
+        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden")
+    use_btn.click(use_drawing, sketch, digit_outputs, api_name="ddpm_use_drawing").then(
+        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden")
+    t_slider.change(forward_step, [frames, t_slider], [xt, stats], api_name="ddpm_forward", show_progress="hidden",
+                    trigger_mode="always_last")
+    sample_btn.click(sample, [sampler, steps, eta, n, seed], [grid_xt, grid_x0, sample_status], api_name="ddpm_sample",
+                     concurrency_id="model", concurrency_limit=1)
+    denoise_btn.click(denoise, [digit, t_slider, sampler, steps, eta, seed, runs], [den_xt, den_x0, denoise_status],
+                      api_name="ddpm_denoise", concurrency_id="model", concurrency_limit=1)
+    return note

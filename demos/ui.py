@@ -1,0 +1,139 @@
+"""Helpers every tab shares: UI strings (gr.I18n), the note panel, image display and input clamping."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+from gradio.i18n import I18nData
+
+from genlib import notes
+
+LANG_CHOICES = [("English", "en"), ("中文", "zh")]
+LATEX = [
+    {"left": "$$", "right": "$$", "display": True},
+    {"left": "\\(", "right": "\\)", "display": False},
+]
+CSS = """
+.pixelated img { image-rendering: pixelated; }
+.note { max-height: 85vh; overflow-y: auto; padding-right: 0.5em; }
+.stats table { font-variant-numeric: tabular-nums; }
+"""
+
+# UI strings. Keys are short ids; the frontend picks the language from the browser locale (or Settings).
+STRINGS: dict[str, dict[str, str]] = {"en": {}, "zh": {}}
+
+
+def add_strings(en: dict[str, str], zh: dict[str, str]) -> None:
+    """Register a tab's UI strings; both languages must define the same keys."""
+    if set(en) != set(zh):
+        raise ValueError(f"UI strings differ between languages: {sorted(set(en) ^ set(zh))}")
+    STRINGS["en"].update(en)
+    STRINGS["zh"].update(zh)
+
+
+add_strings(
+    en={"app_title": "Annotated Generative Models", "language": "Note language", "status": "Status"},
+    zh={"app_title": "生成模型注解", "language": "笔记语言", "status": "状态"},
+)
+
+
+def i18n_object() -> gr.I18n:
+    zh = STRINGS["zh"]
+    return gr.I18n(en=STRINGS["en"], zh=zh, **{"zh-CN": zh, "zh-TW": zh, "zh-HK": zh})
+
+
+def t(key: str) -> I18nData:
+    """A translatable label (resolved in the browser)."""
+    if key not in STRINGS["en"]:
+        raise KeyError(f"no UI string {key!r}")
+    return I18nData(key)
+
+
+def text(key: str, lang: str) -> str:
+    """A UI string resolved on the server (for messages built in callbacks)."""
+    return STRINGS.get(lang, STRINGS["en"]).get(key, STRINGS["en"][key])
+
+
+def note_language(navigator_language: str | None) -> str:
+    """Radio value for the browser's language (called on page load with navigator.language)."""
+    return notes.language_from_header(navigator_language)
+
+
+# ---- inputs ---------------------------------------------------------------------------------------
+@dataclass
+class Clamped:
+    """A value forced into range, with the messages that explain what changed."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def int(self, name: str, value, lo: int, hi: int, default: int) -> int:
+        try:
+            v = int(round(float(value)))
+        except (TypeError, ValueError, OverflowError):
+            self.messages.append(f"{name}: {value!r} is not a number; using {default}")
+            return default
+        if not lo <= v <= hi:
+            self.messages.append(f"{name}: {v} is outside [{lo}, {hi}]; using {min(max(v, lo), hi)}")
+        return min(max(v, lo), hi)
+
+    def float(self, name: str, value, lo: float, hi: float, default: float) -> float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            v = float("nan")
+        if v != v:  # NaN
+            self.messages.append(f"{name}: {value!r} is not a number; using {default}")
+            return default
+        if not lo <= v <= hi:
+            self.messages.append(f"{name}: {v:g} is outside [{lo:g}, {hi:g}]; using {min(max(v, lo), hi):g}")
+        return min(max(v, lo), hi)
+
+    def choice(self, name: str, value, choices: list[str], default: str) -> str:
+        if value in choices:
+            return value
+        self.messages.append(f"{name}: {value!r} is not one of {choices}; using {default!r}")
+        return default
+
+    def note(self) -> str:
+        return "" if not self.messages else "⚠️ " + "; ".join(self.messages) + "."
+
+
+# ---- display --------------------------------------------------------------------------------------
+def upscale(img: np.ndarray, k: int = 4) -> np.ndarray:
+    """Nearest-neighbour enlargement so 28x28 digits stay crisp: (H, W) -> (kH, kW)."""
+    return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
+
+
+def message(text_: str, kind: str = "info") -> str:
+    """A short status line for a gr.Markdown."""
+    icon = {"info": "ℹ️", "warn": "⚠️", "error": "⛔"}[kind]
+    return f"{icon} {html.escape(text_)}" if text_ else ""
+
+
+def line_svg(ys: np.ndarray, marker: int | None = None, width: int = 320, height: int = 120, label: str = "") -> str:
+    """A tiny inline SVG line chart of ys over its index, with an optional marker: cheap enough per slider tick."""
+    ys = np.asarray(ys, dtype=np.float64)
+    lo, hi = float(ys.min()), float(ys.max())
+    span = hi - lo or 1.0
+    px = lambda i: 30 + (width - 40) * i / max(1, len(ys) - 1)  # noqa: E731
+    py = lambda y: 10 + (height - 30) * (1 - (y - lo) / span)  # noqa: E731
+    step = max(1, len(ys) // 200)
+    pts = " ".join(f"{px(i):.1f},{py(ys[i]):.1f}" for i in range(0, len(ys), step))
+    dot = ""
+    if marker is not None:
+        dot = (f'<line x1="{px(marker):.1f}" y1="10" x2="{px(marker):.1f}" y2="{height - 20}" stroke="#f97316" stroke-dasharray="3"/>'
+               f'<circle cx="{px(marker):.1f}" cy="{py(ys[marker]):.1f}" r="4" fill="#f97316"/>')
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" role="img" aria-label="{html.escape(label)}">'
+        f'<polyline points="{pts}" fill="none" stroke="#2563eb" stroke-width="2"/>{dot}'
+        f'<text x="30" y="{height - 5}" font-size="10">0</text><text x="{width - 30}" y="{height - 5}" font-size="10">{len(ys) - 1}</text>'
+        f'<text x="0" y="14" font-size="10">{hi:.2g}</text><text x="0" y="{height - 20}" font-size="10">{lo:.2g}</text>'
+        f'<text x="{width / 2}" y="{height - 5}" font-size="10" text-anchor="middle">{html.escape(label)}</text></svg>'
+    )
+
+
+def note_panel(tab: str) -> gr.Markdown:
+    """The annotated note of a tab, English until the page load event picks the browser's language."""
+    return gr.Markdown(notes.load(tab, "en"), latex_delimiters=LATEX, elem_classes=["note"], elem_id=f"{tab}-note")
