@@ -109,7 +109,7 @@ def upscale(img: np.ndarray, k: int = 4) -> np.ndarray:
 def message(text_: str, kind: str = "info") -> str:
     """A short status line for a gr.Markdown."""
     icon = {"info": "ℹ️", "warn": "⚠️", "error": "⛔"}[kind]
-    return f"{icon} {html.escape(text_)}" if text_ else ""
+    return f"{icon} {html.escape(text_, quote=False)}" if text_ else ""
 
 
 def line_svg(ys: np.ndarray, marker: int | None = None, width: int = 320, height: int = 120, label: str = "") -> str:

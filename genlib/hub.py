@@ -74,12 +74,14 @@ def _from_hub(name: str) -> Path | None:
 
     repo_id, revision = hub_ref(name)
     offline = not hub_reachable()
+    cache_dir = os.environ.get("HF_HUB_CACHE")  # read per call, so tests can point at a pre-filled cache
     try:
-        paths = [Path(hf_hub_download(repo_id, f, revision=revision, local_files_only=offline)) for f in FILES]
+        paths = [Path(hf_hub_download(repo_id, f, revision=revision, cache_dir=cache_dir, local_files_only=offline))
+                 for f in FILES]
     except (LocalEntryNotFoundError, OfflineModeIsEnabled, HfHubHTTPError, OSError, ValueError):
         return None
     try:  # the training record is optional
-        hf_hub_download(repo_id, "metrics.json", revision=revision, local_files_only=offline)
+        hf_hub_download(repo_id, "metrics.json", revision=revision, cache_dir=cache_dir, local_files_only=offline)
     except Exception:
         pass
     return paths[0].parent

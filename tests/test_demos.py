@@ -1,0 +1,116 @@
+"""The DDPM tab's callbacks as plain functions (a tiny model stands in for the trained one)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from demos import ddpm, ui
+from genlib import data, hub
+
+
+def test_forward_frames_are_the_closed_form():
+    digit = ddpm.sample_digits()[0][3]
+    frames = ddpm.forward_frames(digit, seed=0)
+    assert frames.shape == (1001, 28, 28) and frames.dtype == np.uint8
+    assert np.array_equal(frames[0], digit)
+    eps = torch.randn((1, 1, 28, 28), generator=torch.Generator().manual_seed(0))
+    x500 = ddpm.diffusion.q_sample(data.to_model_range(digit[None]), torch.tensor([499]), eps)
+    assert np.array_equal(frames[500], data.to_uint8(x500[0, 0]))
+
+
+def test_forward_step_clamps_t_and_reports_schedule_values():
+    frames = ddpm.forward_frames(ddpm.sample_digits()[0][0])
+    img, html = ddpm.forward_step(frames, -5)
+    assert np.array_equal(img, ui.upscale(frames[0])) and "outside [0, 1000]" in html and "∞" in html
+    img, html = ddpm.forward_step(frames, 10**6)
+    assert np.array_equal(img, ui.upscale(frames[1000]))
+    _, html = ddpm.forward_step(frames, 1)
+    assert f"{(1 - 1e-4) ** 0.5:.4f}" in html  # sqrt(alpha_bar_1)
+    _, html = ddpm.forward_step(None, "abc")  # no state yet and junk input: the default digit, t = 0
+    assert "not a number" in html
+
+
+def test_pick_sample_clamps():
+    digit, frames, preview, status = ddpm.pick_sample(10**6)
+    assert np.array_equal(digit, ddpm.sample_digits()[0][-1]) and "outside" in status
+    assert preview.shape == (112, 112)
+
+
+def test_use_drawing_handles_blank_odd_and_huge_images():
+    blank = {"composite": np.zeros((280, 280, 4), np.uint8), "background": None, "layers": []}
+    out = ddpm.use_drawing(blank)
+    assert "blank" in out[3] and all(isinstance(o, type(ddpm.gr.skip())) for o in out[:3])
+    assert "Nothing drawn" in ddpm.use_drawing(None)[3]
+    assert "Nothing drawn" in ddpm.use_drawing({"composite": None})[3]
+    big = np.full((4000, 4000, 3), 255, np.uint8)
+    big[1000:3000, 1800:2200] = (200, 0, 0)
+    digit, frames, _, status = ddpm.use_drawing(big)
+    assert digit.shape == (28, 28) and frames.shape == (1001, 28, 28) and "centred" in status
+    assert "Could not use" in ddpm.use_drawing(np.zeros((2, 2, 2, 2)))[3]
+
+
+def test_sample_streams_frames_and_clamps_the_request(tiny_weights):
+    frames = list(ddpm.sample("ddim", 10, 0.0, 10**4, 1))
+    assert 2 <= len(frames) <= 11
+    xt, x0, status = frames[-1]
+    assert "outside [1, 36]" in status and "✓" in status
+    assert xt.shape == x0.shape == (3 * (6 * 30 + 2), 3 * (6 * 30 + 2))  # 36 images, 6 per row, upscaled x3
+    again = list(ddpm.sample("ddim", 10, 0.0, 10**4, 1))[-1]
+    assert np.array_equal(again[0], xt)  # same seed, same images
+
+
+def test_sample_rejects_junk_and_bounds_steps(tiny_weights):
+    gen = ddpm.sample("euler", 10**6, 7.5, -3, -1)
+    _, _, status = next(gen)
+    gen.close()
+    for text in ("sampler", "steps: 1000000 is outside", "eta", "number of images", "seed"):
+        assert text in status
+
+
+def test_ancestral_and_denoise(tiny_weights):
+    digit = ddpm.sample_digits()[0][0]
+    out = list(ddpm.denoise(digit, 40, "ancestral", 50, 0.0, 0, 3))
+    assert "from t = 40: ancestral, 40 steps" in out[-1][2]
+    assert out[-1][0].shape == (3 * 32, 3 * (3 * 30 + 2))
+    out = list(ddpm.denoise(digit, 500, "ddim", 5, 0.5, 0, 2))
+    assert "ddim, 5 steps" in out[-1][2]
+    out = list(ddpm.denoise(None, 0, "ddim", 5, 0.0, 0, 2))
+    assert "t = 0 is the clean digit" in out[-1][2]
+
+
+def test_missing_weights_give_a_message_not_a_crash(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    hub.clear_cache()
+    try:
+        (xt, x0, status), = list(ddpm.sample())
+        assert xt is None and "No weights for 'ddpm'" in status
+        (_, _, status), = list(ddpm.denoise(None))
+        assert "No weights" in status
+        assert ddpm.loss_curve() is None and "No weights" in ddpm.training_summary()
+        import app
+
+        app.build_app()  # the page still builds, with the message in the tab
+    finally:
+        hub.clear_cache()
+
+
+def test_clamped_helpers():
+    c = ui.Clamped()
+    assert c.int("n", "7", 1, 5, 2) == 5 and c.float("x", float("nan"), 0, 1, 0.5) == 0.5
+    assert c.choice("s", "x", ["a"], "a") == "a" and c.int("n", None, 0, 1, 1) == 1
+    assert len(c.messages) == 4 and c.note().startswith("⚠️")
+
+
+def test_svg_plot_has_marker():
+    svg = ui.line_svg(np.linspace(1, 0, 1001), 500, label="ᾱ_t")
+    assert svg.startswith("<svg") and "<circle" in svg and "ᾱ_t" in svg
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "xx"])
+def test_language_switch_renders_every_note(lang):
+    import app
+
+    (text,) = app.set_language(lang)
+    assert ("去噪扩散模型" in text) == (lang == "zh")

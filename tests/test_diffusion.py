@@ -1,0 +1,189 @@
+"""The DDPM equations checked numerically against genlib.diffusion (float64 unless stated)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from genlib.diffusion import GaussianDiffusion, autocast_model
+
+D = GaussianDiffusion()
+
+
+def _t(i: int, n: int = 1) -> torch.Tensor:
+    return torch.full((n,), i, dtype=torch.long)
+
+
+def test_schedule_matches_definition():
+    assert D.beta.shape == (1000,)
+    assert D.beta[0].item() == pytest.approx(1e-4) and D.beta[-1].item() == pytest.approx(0.02)
+    assert torch.allclose(D.beta.diff(), torch.full((999,), (0.02 - 1e-4) / 999, dtype=torch.float64))
+    prod, expected = 1.0, []
+    for b in D.beta.tolist():
+        prod *= 1.0 - b
+        expected.append(prod)
+    assert torch.allclose(D.alpha_bar, torch.tensor(expected, dtype=torch.float64), rtol=1e-12)
+    assert D.alpha_bar[0].item() == pytest.approx(1 - 1e-4)  # index 0 is the paper's t = 1
+    assert D.alpha_bar[-1].item() < 1e-4  # x_T is almost pure noise
+
+
+@pytest.mark.parametrize("k", [0, 9, 249])
+def test_closed_form_matches_iterated_chain(k):
+    """Run q(x_t | x_{t-1}) k + 1 times and compare the moments with q(x_t | x_0)."""
+    g = torch.Generator().manual_seed(k)
+    n = 200_000
+    x0 = torch.tensor([-1.0, -0.3, 0.5, 1.0], dtype=torch.float64).view(1, 1, 1, 4).expand(n, 1, 1, 4)
+    x = x0
+    for i in range(k + 1):
+        x = D.q_step(x, _t(i, n), torch.randn(x.shape, generator=g, dtype=torch.float64))
+    mean_cf = D.alpha_bar[k].sqrt() * x0[0]
+    var_cf = 1.0 - D.alpha_bar[k]
+    se_mean = math.sqrt(var_cf / n)
+    assert torch.allclose(x.mean(0), mean_cf, atol=6 * se_mean)
+    assert torch.allclose(x.var(0), var_cf.expand_as(mean_cf), rtol=6 * math.sqrt(2 / n))
+    # and the closed-form sampler itself produces those moments
+    xs = D.q_sample(x0, _t(k, n), torch.randn(x0.shape, generator=g, dtype=torch.float64))
+    assert torch.allclose(xs.mean(0), mean_cf, atol=6 * se_mean)
+    assert torch.allclose(xs.var(0), var_cf.expand_as(mean_cf), rtol=6 * math.sqrt(2 / n))
+
+
+@pytest.mark.parametrize("i", [1, 10, 300, 999])
+def test_posterior_matches_bayes_rule(i):
+    """q(x_{t-1} | x_t, x_0) ∝ q(x_t | x_{t-1}) q(x_{t-1} | x_0), normalised on a fine grid."""
+    x0, xt = torch.tensor(0.7, dtype=torch.float64), torch.tensor(-0.4, dtype=torch.float64)
+    grid = torch.linspace(-6, 6, 400_001, dtype=torch.float64)  # values of x_{t-1}
+    a, ab_prev = D.alpha[i], D.alpha_bar[i - 1]
+    log_lik = -((xt - a.sqrt() * grid) ** 2) / (2 * D.beta[i])  # q(x_t | x_{t-1})
+    log_prior = -((grid - ab_prev.sqrt() * x0) ** 2) / (2 * (1 - ab_prev))  # q(x_{t-1} | x_0)
+    w = torch.softmax(log_lik + log_prior, dim=0)
+    mean_num = (w * grid).sum()
+    var_num = (w * (grid - mean_num) ** 2).sum()
+    mean, var = D.q_posterior(x0.view(1, 1, 1, 1), xt.view(1, 1, 1, 1), _t(i))
+    assert mean.item() == pytest.approx(mean_num.item(), abs=1e-7)
+    assert var.item() == pytest.approx(var_num.item(), rel=1e-5)
+
+
+def test_posterior_at_first_step_is_the_data():
+    x0, xt = torch.randn(3, 1, 2, 2, dtype=torch.float64), torch.randn(3, 1, 2, 2, dtype=torch.float64)
+    mean, var = D.q_posterior(x0, xt, _t(0, 3))
+    assert torch.allclose(mean, x0) and torch.all(var == 0)
+
+
+def test_predict_x0_inverts_q_sample():
+    g = torch.Generator().manual_seed(1)
+    x0 = torch.rand(8, 1, 28, 28, generator=g, dtype=torch.float64) * 2 - 1
+    eps = torch.randn(x0.shape, generator=g, dtype=torch.float64)
+    t = torch.tensor([0, 1, 10, 100, 500, 900, 998, 999])
+    xt = D.q_sample(x0, t, eps)
+    assert torch.allclose(D.predict_x0(xt, t, eps), x0, atol=1e-10)
+    assert torch.allclose(D.predict_eps(xt, t, x0), eps, atol=1e-10)
+
+
+def test_eps_form_of_the_mean():
+    """mu_theta = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_t) equals mu_tilde(x_t, x0_hat)."""
+    g = torch.Generator().manual_seed(2)
+    xt = torch.randn(6, 1, 4, 4, generator=g, dtype=torch.float64)
+    eps = torch.randn(xt.shape, generator=g, dtype=torch.float64)
+    t = torch.tensor([1, 5, 50, 400, 800, 999])
+    b, a, ab = (v[t].view(-1, 1, 1, 1) for v in (D.beta, D.alpha, D.alpha_bar))
+    mu_eps = (xt - b / (1 - ab).sqrt() * eps) / a.sqrt()
+    mu_post, _ = D.q_posterior(D.predict_x0(xt, t, eps), xt, t)
+    assert torch.allclose(mu_eps, mu_post, atol=1e-10)
+
+
+def test_prior_term_is_negligible():
+    """L_T against torch.distributions' own Gaussian KL; tiny for data in [-1, 1]."""
+    x0 = torch.rand(5, 1, 28, 28, dtype=torch.float64) * 2 - 1
+    a = D.alpha_bar[-1]
+    q = torch.distributions.Normal(a.sqrt() * x0, (1 - a).sqrt().expand_as(x0))
+    p = torch.distributions.Normal(torch.zeros_like(x0), torch.ones_like(x0))
+    ref = torch.distributions.kl_divergence(q, p).flatten(1).mean(1)
+    assert torch.allclose(D.prior_kl(x0), ref, rtol=1e-6, atol=1e-12)
+    assert D.prior_kl(torch.ones(1, 1, 28, 28)).item() < 1e-4
+
+
+def test_loss_is_l_simple():
+    """The loss draws t ~ U{0..T-1} and eps ~ N(0, I) and returns the mean squared error of the prediction."""
+    model = lambda x, t: 0.5 * x + t.view(-1, 1, 1, 1).float() / 1000.0  # noqa: E731
+    x0 = torch.rand(16, 1, 28, 28) * 2 - 1
+    loss = D.loss(model, x0, generator=torch.Generator().manual_seed(3))
+    g = torch.Generator().manual_seed(3)
+    t = torch.randint(0, 1000, (16,), generator=g)
+    eps = torch.randn(x0.shape, generator=g)
+    xt = D.alpha_bar[t].sqrt().float().view(-1, 1, 1, 1) * x0 + (1 - D.alpha_bar[t]).sqrt().float().view(-1, 1, 1, 1) * eps
+    expected = ((eps - model(xt, t)) ** 2).mean()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def _toy_eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """A fixed, smooth stand-in for eps_theta (depends on x and t)."""
+    return torch.tanh(x) * (0.3 + t.view(-1, 1, 1, 1).to(x.dtype) / 2000.0)
+
+
+@pytest.mark.parametrize("clip", [False, True])
+def test_ddim_eta1_all_steps_equals_ancestral(clip):
+    """DDIM with eta = 1 over every step is ancestral sampling with sigma_t^2 = beta_tilde_t."""
+    x_T = torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(4), dtype=torch.float64) * 1.5
+    anc = list(D.p_sample_loop(_toy_eps, x_T, generator=torch.Generator().manual_seed(5), variance="beta_tilde", clip=clip))
+    ddim = list(D.ddim_sample_loop(_toy_eps, x_T, steps=1000, eta=1.0, generator=torch.Generator().manual_seed(5), clip=clip))
+    assert len(anc) == len(ddim) == 1000
+    for k in (0, 1, 500, 999):
+        assert anc[k].t == ddim[k].t
+        assert torch.allclose(anc[k].x, ddim[k].x, atol=1e-9), k
+
+
+def test_ddim_single_step_matches_equation_12():
+    xt = torch.randn(1, 1, 2, 2, dtype=torch.float64)
+    eps = torch.randn_like(xt)
+    z = torch.randn_like(xt)
+    t, s, eta = 700, 400, 0.6
+    x0 = D.predict_x0(xt, _t(t), eps)
+    a_t, a_s = D.alpha_bar[t], D.alpha_bar[s]
+    sigma = eta * ((1 - a_s) / (1 - a_t)).sqrt() * (1 - a_t / a_s).sqrt()
+    expected = a_s.sqrt() * x0 + (1 - a_s - sigma**2).sqrt() * eps + sigma * z
+    assert torch.allclose(D.ddim_step(xt, t, s, eps, x0, eta, z), expected, atol=1e-12)
+
+
+def test_ddim_timesteps():
+    ts = D.ddim_timesteps(999, 50)
+    assert len(ts) == 50 and ts[0] == 999 and ts[-1] == 0 and ts == sorted(ts, reverse=True)
+    assert D.ddim_timesteps(999, 5000) == list(range(999, -1, -1))  # clamped to every step
+    assert D.ddim_timesteps(10, 1) == [0]
+    assert D.ddim_timesteps(0, 50) == [0]
+
+
+def test_same_seed_same_samples():
+    from tests.conftest import make_tiny_unet
+
+    model = make_tiny_unet()
+    small = GaussianDiffusion(T=20)
+    for sampler, kw in (("ddim", dict(steps=5, eta=0.5)), ("ancestral", {})):
+        a = small.sample(model, 3, sampler=sampler, seed=7, **kw)
+        b = small.sample(model, 3, sampler=sampler, seed=7, **kw)
+        c = small.sample(model, 3, sampler=sampler, seed=8, **kw)
+        assert a.shape == (3, 1, 28, 28)
+        assert torch.equal(a, b) and not torch.allclose(a, c)
+    # the bfloat16 wrapper is deterministic too
+    eps = autocast_model(model)
+    x = torch.randn(2, 1, 28, 28)
+    assert torch.equal(eps(x, _t(3, 2)), eps(x, _t(3, 2)))
+
+
+def test_ddim_eta0_ignores_the_generator():
+    from tests.conftest import make_tiny_unet
+
+    model, small = make_tiny_unet(), GaussianDiffusion(T=50)
+    x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    outs = [list(small.ddim_sample_loop(model, x, steps=10, eta=0.0, generator=torch.Generator().manual_seed(s)))[-1].x
+            for s in (1, 2)]
+    assert torch.equal(outs[0], outs[1])
+
+
+def test_denoise_from_intermediate_step_runs_t_plus_one_steps():
+    from tests.conftest import make_tiny_unet
+
+    steps = list(D.p_sample_loop(make_tiny_unet(), torch.randn(1, 1, 28, 28), t_start=4))
+    assert [s.t for s in steps] == [4, 3, 2, 1, 0]
+    with pytest.raises(ValueError):
+        next(D.p_sample_loop(_toy_eps, torch.randn(1, 1, 2, 2), variance="learned"))

@@ -1,0 +1,45 @@
+"""Inception Score and Frechet distance against closed forms."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from genlib.metrics import fid_from_features, frechet_distance, gaussian_stats, inception_score
+
+
+def test_inception_score_extremes():
+    k = 10
+    sharp_uniform = torch.eye(k).repeat(50, 1)  # confident and every class equally often
+    assert inception_score(sharp_uniform, splits=5)[0] == pytest.approx(k, rel=1e-6)
+    collapsed = torch.zeros(500, k)
+    collapsed[:, 3] = 1.0
+    assert inception_score(collapsed, splits=5)[0] == pytest.approx(1.0)
+    blurry = torch.full((500, k), 1.0 / k)
+    assert inception_score(blurry, splits=5)[0] == pytest.approx(1.0)
+
+
+def test_frechet_distance_diagonal_closed_form():
+    mu1, mu2 = torch.tensor([0.0, 1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])
+    a, b = torch.tensor([1.0, 4.0, 9.0]), torch.tensor([4.0, 1.0, 1.0])
+    expected = ((mu1 - mu2) ** 2).sum() + ((a.sqrt() - b.sqrt()) ** 2).sum()
+    assert frechet_distance(mu1, torch.diag(a), mu2, torch.diag(b)) == pytest.approx(expected.item(), rel=1e-9)
+
+
+def test_frechet_distance_general_matches_eigenvalues_of_product():
+    """Tr sqrt(S1 S2) equals the sum of square roots of the (real, positive) eigenvalues of S1 S2."""
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(6, 6, generator=g, dtype=torch.float64)
+    b = torch.randn(6, 6, generator=g, dtype=torch.float64)
+    s1, s2 = a @ a.T + 0.1 * torch.eye(6, dtype=torch.float64), b @ b.T + 0.1 * torch.eye(6, dtype=torch.float64)
+    mu1, mu2 = torch.randn(6, generator=g, dtype=torch.float64), torch.randn(6, generator=g, dtype=torch.float64)
+    tr_sqrt = torch.linalg.eigvals(s1 @ s2).real.clamp_min(0).sqrt().sum()
+    expected = ((mu1 - mu2) ** 2).sum() + torch.trace(s1) + torch.trace(s2) - 2 * tr_sqrt
+    assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(expected.item(), rel=1e-8)
+
+
+def test_fid_of_a_set_with_itself_is_zero_and_grows_with_shift():
+    f = torch.randn(2000, 8, generator=torch.Generator().manual_seed(1))
+    assert abs(fid_from_features(f, f)) < 1e-8
+    assert fid_from_features(f, f + 1.0) == pytest.approx(8.0, rel=1e-6)  # a pure mean shift adds ||d||^2
+    mu, cov = gaussian_stats(f)
+    assert mu.shape == (8,) and cov.shape == (8, 8)

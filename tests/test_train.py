@@ -1,0 +1,67 @@
+"""Training smoke tests on tiny data: a checkpoint that hub reads back, metrics, model card, upload call."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from genlib import hub, train
+from tests.conftest import idx_fixture
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    return idx_fixture(tmp_path / "data", n=64)
+
+
+def test_ddpm_smoke_run_writes_a_loadable_checkpoint(tmp_path, tiny_data):
+    out = train.main(["ddpm", "--epochs", "1", "--batch-size", "16", "--limit", "64", "--data-dir", str(tiny_data),
+                      "--out", str(tmp_path / "ddpm"), "--seed", "1"])
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "metrics.json", "model.safetensors"]
+    model = hub.load_from(out, "ddpm")
+    assert model(torch.zeros(1, 1, 28, 28), torch.tensor([5])).shape == (1, 1, 28, 28)
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["epochs"] == 1 and m["steps"] == 4 and m["dataset"] == "mnist" and m["wall_time_s"] > 0
+    assert m["loss_curve"][-1][0] == 4 and m["final"]["test_loss_ema"] > 0
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\nlicense: mit") and "CC BY-SA 3.0" in card and "train.py ddpm" in card
+
+
+def test_same_seed_same_weights(tmp_path, tiny_data):
+    outs = [train.main(["ddpm", "--epochs", "1", "--batch-size", "32", "--limit", "64", "--data-dir", str(tiny_data),
+                        "--out", str(tmp_path / f"run{i}"), "--seed", "3"]) for i in range(2)]
+    a, b = (hub.load_from(o, "ddpm").state_dict() for o in outs)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_cnn_smoke_run(tmp_path, tiny_data):
+    out = train.main(["cnn", "--epochs", "1", "--batch-size", "16", "--limit", "64", "--data-dir", str(tiny_data),
+                      "--out", str(tmp_path / "cnn")])
+    model = hub.load_from(out, "cnn")
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10) and model.features(torch.zeros(2, 1, 28, 28)).shape == (2, 128)
+    assert 0.0 <= json.loads((out / "metrics.json").read_text())["final"]["test_accuracy"] <= 1.0
+
+
+def test_push_to_hub_uses_the_upload_api_without_network(tmp_path, tiny_data, monkeypatch):
+    import huggingface_hub
+
+    calls = {}
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", lambda self, repo_id, **kw: calls.setdefault("create", (repo_id, kw)))
+
+    def upload_folder(self, **kw):
+        calls["upload"] = kw
+        return "https://huggingface.co/me/ddpm-test/commit/abc"
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", upload_folder)
+    out = train.main(["ddpm", "--epochs", "1", "--batch-size", "32", "--limit", "32", "--data-dir", str(tiny_data),
+                      "--out", str(tmp_path / "ddpm"), "--push-to-hub", "me/ddpm-test"])
+    assert calls["create"][0] == "me/ddpm-test" and calls["create"][1]["exist_ok"] is True
+    assert calls["upload"]["repo_id"] == "me/ddpm-test" and calls["upload"]["folder_path"] == str(out)
+    assert "me/ddpm-test" in (out / "README.md").read_text()
+
+
+def test_lr_schedule_warms_up_then_decays():
+    lrs = [train._lr_at(s, 100, 1.0, 10) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:])) and lrs[-1] < 0.05
