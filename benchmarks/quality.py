@@ -1,0 +1,86 @@
+"""Sample quality: classifier Inception Score and FID (genlib.cnn features). Writes benchmarks/results/quality.json.
+
+    python benchmarks/quality.py [--n 1000] [--data-dir ../shared/data]
+
+References: the 10,000 MNIST test images. The floor is the FID between n training images and the test set
+(what a perfect model drawing n samples would score); real-data IS is the IS of n test images.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def generate(eps, d, n: int, sampler: str, steps: int, seed: int, batch: int = 500):
+    import torch
+
+    chunks = []
+    for i in range(0, n, batch):
+        chunks.append(d.sample(eps, min(batch, n - i), sampler=sampler, steps=steps, seed=seed + i))
+    return torch.cat(chunks)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--n", type=int, default=1000, help="samples per configuration")
+    p.add_argument("--data-dir", default=os.environ.get("GENLIB_DATA"))
+    p.add_argument("--configs", default="ddim-50:bfloat16,ddim-50:float32,ancestral-1000:bfloat16")
+    args = p.parse_args()
+
+    import torch
+
+    from genlib import data, hub
+    from genlib.data import image_grid
+    from genlib.diffusion import GaussianDiffusion, autocast_model
+    from genlib.metrics import classifier_outputs, fid_from_features, inception_score
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    clf, model, d = hub.load("cnn"), hub.load("ddpm"), GaussianDiffusion()
+    x_test, _ = data.load("mnist", "test", args.data_dir)
+    x_train, _ = data.load("mnist", "train", args.data_dir)
+    f_test, p_test = classifier_outputs(clf, x_test)
+    g = torch.Generator().manual_seed(0)
+    f_train, _ = classifier_outputs(clf, x_train[torch.randperm(len(x_train), generator=g)[: args.n]])
+    out = {
+        "command": "python benchmarks/quality.py " + " ".join(sys.argv[1:]),
+        "n": args.n,
+        "reference": "MNIST test set (10,000 images)",
+        "real": {"fid_train_vs_test": round(fid_from_features(f_train, f_test), 3),
+                 "is_test": round(inception_score(p_test[: args.n])[0], 3),
+                 "is_test_all_10000": round(inception_score(p_test)[0], 3)},
+        "models": {},
+    }
+    for config in args.configs.split(","):
+        name, precision = config.split(":")
+        sampler, steps = name.split("-")
+        eps = autocast_model(model, precision == "bfloat16")
+        t0 = time.perf_counter()
+        x = generate(eps, d, args.n, sampler, int(steps), seed=10_000)
+        wall = time.perf_counter() - t0
+        f, probs = classifier_outputs(clf, x)
+        is_mean, is_std = inception_score(probs)
+        out["models"][config] = {"fid": round(fid_from_features(f, f_test), 3), "is": round(is_mean, 3),
+                                 "is_std": round(is_std, 3), "sampling_wall_s": round(wall, 1),
+                                 "class_histogram": torch.bincount(probs.argmax(1), minlength=10).tolist()}
+        print(config, out["models"][config], flush=True)
+        if config.startswith("ddim-50"):
+            from PIL import Image
+
+            (ROOT / "docs").mkdir(exist_ok=True)
+            Image.fromarray(image_grid(x[:64], 8)).resize((8 * 30 * 3 + 6, 8 * 30 * 3 + 6), Image.NEAREST).save(
+                ROOT / "docs" / "samples_ddim50.png")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "quality.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Screenshots of the real page for the README (headless Chromium): docs/screenshot-en.png, docs/screenshot-zh.png.
+
+    python benchmarks/screenshots.py
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.speed import free_port, start_app, stop  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    proc, _ = start_app(port := free_port())
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            for locale, name in (("en-US", "en"), ("zh-CN", "zh")):
+                page = browser.new_page(locale=locale, viewport={"width": 1440, "height": 1100})
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
+                box = page.locator("#ddpm-t input[type=number]").first
+                box.fill("350")
+                box.press("Enter")
+                page.locator("#ddpm-sample").click()
+                page.wait_for_function("() => document.body.innerText.includes('✓')", timeout=120_000)
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
+                page.close()
+            browser.close()
+    finally:
+        stop(proc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Speed figures: cold start, API round trips and sampling time. Writes benchmarks/results/speed.json.
+
+    python benchmarks/speed.py [--runs 5]
+
+Run it on a quiet machine: every figure is a median over repeated runs taken in this one process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(port: int) -> tuple[subprocess.Popen, float]:
+    """Start `python app.py` and return (process, seconds until GET / answers 200)."""
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", HF_HUB_OFFLINE="1")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                if r.status == 200:
+                    return proc, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            raise RuntimeError("app.py exited")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def median_ms(xs: list[float]) -> float:
+    return round(1000 * statistics.median(xs), 1)
+
+
+def bench_cold_start(runs: int) -> dict:
+    times = []
+    for _ in range(runs):
+        proc, dt = start_app(free_port())
+        times.append(dt)
+        stop(proc)
+    return {"median_s": round(statistics.median(times), 2), "runs_s": [round(t, 2) for t in times], "n": runs}
+
+
+def bench_api(runs: int) -> dict:
+    from gradio_client import Client
+
+    proc, _ = start_app(port := free_port())
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.predict(10, api_name="/ddpm_forward")  # warm-up
+        slider = []
+        for i in range(10 * runs):
+            t0 = time.perf_counter()
+            client.predict((37 * i) % 1001, api_name="/ddpm_forward")
+            slider.append(time.perf_counter() - t0)
+        client.predict("ddim", 5, 0.0, 16, 0, api_name="/ddpm_sample")  # warm-up
+        sample = []
+        for i in range(runs):
+            t0 = time.perf_counter()
+            client.predict("ddim", 50, 0.0, 16, i, api_name="/ddpm_sample")
+            sample.append(time.perf_counter() - t0)
+    finally:
+        stop(proc)
+    return {
+        "slider_round_trip_ms": {"median": median_ms(slider), "p90": round(1000 * sorted(slider)[int(0.9 * len(slider))], 1),
+                                 "n": len(slider)},
+        "sample_ddim50_16_round_trip_s": {"median": round(statistics.median(sample), 2), "n": len(sample)},
+    }
+
+
+def bench_sampling(runs: int) -> dict:
+    import torch
+
+    from genlib import hub
+    from genlib.diffusion import GaussianDiffusion, autocast_model
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    model, d = hub.load("ddpm"), GaussianDiffusion()
+    out = {}
+    configs = [("ddim", 25), ("ddim", 50), ("ddim", 100), ("ancestral", 1000)]
+    for precision, bf16 in (("float32", False), ("bfloat16", True)):
+        eps = autocast_model(model, bf16)
+        d.sample(eps, 16, steps=5, seed=0)  # warm-up
+        for sampler, steps in configs:
+            reps = runs if sampler == "ddim" else max(1, runs // 3)
+            times = []
+            for r in range(reps):
+                t0 = time.perf_counter()
+                d.sample(eps, 16, sampler=sampler, steps=steps, seed=r)
+                times.append(time.perf_counter() - t0)
+            out[f"{precision}/{sampler}-{steps}"] = {"median_s": round(statistics.median(times), 3), "n": reps}
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args()
+    import torch
+
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "command": "python benchmarks/speed.py " + " ".join(sys.argv[1:]),
+        "cold_start": bench_cold_start(args.runs),
+        "api": bench_api(args.runs),
+        "sampling_16": bench_sampling(args.runs),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "speed.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

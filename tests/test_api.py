@@ -1,0 +1,76 @@
+"""The running app, called through gradio_client: every named endpoint, and out-of-range input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+gradio_client = pytest.importorskip("gradio_client")
+
+ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language"}
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return gradio_client.Client(server, verbose=False)
+
+
+def _png(tmp_path, array, name):
+    path = tmp_path / name
+    Image.fromarray(array).save(path)
+    return gradio_client.handle_file(str(path))
+
+
+def _editor(file):
+    return {"background": None, "layers": [], "composite": file}
+
+
+def test_every_named_endpoint_is_covered(client):
+    named = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    assert named == ENDPOINTS
+
+
+def test_forward_slider_endpoint(client):
+    img0, html0 = client.predict(0, api_name="/ddpm_forward")
+    img1, html1 = client.predict(700, api_name="/ddpm_forward")
+    a0, a1 = np.asarray(Image.open(img0)), np.asarray(Image.open(img1))
+    assert a0.shape[:2] == (112, 112) and not np.array_equal(a0, a1)
+    assert "<td>700</td>" in html1
+    _, html = client.predict(-5, api_name="/ddpm_forward")
+    assert "outside [0, 1000]" in html
+
+
+def test_pick_sample_and_language(client):
+    preview, status = client.predict(10**6, api_name="/ddpm_pick_sample")
+    assert "outside" in status
+    (note,) = [client.predict("zh", api_name="/note_language")]
+    assert "去噪扩散模型" in (note if isinstance(note, str) else note[0])
+
+
+def test_use_drawing_endpoint_with_odd_uploads(client, tmp_path):
+    blank = np.zeros((280, 280, 4), np.uint8)
+    preview, status = client.predict(_editor(_png(tmp_path, blank, "blank.png")), api_name="/ddpm_use_drawing")
+    assert "blank" in status
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[40:240, 120:160] = (0, 0, 0, 255)
+    preview, status = client.predict(_editor(_png(tmp_path, rgba, "rgba.png")), api_name="/ddpm_use_drawing")
+    assert "centred" in status
+    big = np.full((4000, 4000, 3), 230, np.uint8)
+    big[500:3500, 1700:2300] = (30, 60, 200)
+    preview, status = client.predict(_editor(_png(tmp_path, big, "big.png")), api_name="/ddpm_use_drawing")
+    assert "centred" in status and np.asarray(Image.open(preview)).shape[:2] == (112, 112)
+
+
+def test_sample_endpoint_bounds_the_work(client):
+    xt, x0, status = client.predict("ddim", 3, 0.0, 10**4, 0, api_name="/ddpm_sample")
+    assert "outside [1, 36]" in status and "✓" in status
+    assert np.asarray(Image.open(xt)).shape[0] == 3 * (6 * 30 + 2)
+    xt, x0, status = client.predict("ddim", 10**6, 5.0, 1, -3, api_name="/ddpm_sample")
+    assert "steps: 1000000 is outside" in status and "eta" in status and "1000 steps" in status
+
+
+def test_denoise_endpoint(client):
+    xt, x0, status = client.predict(-5, "ddim", 10, 0.0, 0, 10**3, api_name="/ddpm_denoise")
+    assert "t = 0 is the clean digit" in status
+    xt, x0, status = client.predict(400, "ddim", 10, 0.0, 0, 10**3, api_name="/ddpm_denoise")
+    assert "runs: 1000 is outside" in status and "✓" in status

@@ -1,0 +1,72 @@
+"""A real browser (headless Chromium driven by Playwright): math renders, the slider moves the image, zh-CN gets Chinese.
+
+Chromium comes from Debian (`apt-get install chromium fonts-noto-cjk`); `.ci/run` installs it. Outside CI the
+test is skipped when no Chromium is found; in CI (CI=true) a missing browser is a failure.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        pytest.fail("Chromium is not installed (apt-get install -y chromium fonts-noto-cjk)", pytrace=False)
+    pytest.skip("no Chromium on this machine", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url, locale):
+    ctx = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#ddpm-note", timeout=60_000)
+    return ctx, page
+
+
+def _xt_src(page) -> str:
+    return page.locator("#ddpm-xt img").first.get_attribute("src") or ""
+
+
+def test_math_renders_and_slider_moves_the_image(browser, server, tmp_path):
+    ctx, page = _open(browser, server, "en-US")
+    try:
+        page.wait_for_selector("#ddpm-note .katex", timeout=30_000)
+        assert page.locator("#ddpm-note .katex").count() > 20  # display and inline equations typeset by KaTeX
+        assert "Denoising diffusion" in page.locator("#ddpm-note").inner_text()
+        page.wait_for_selector("#ddpm-xt img")
+        before = _xt_src(page)
+        box = page.locator("#ddpm-t input[type=number]").first
+        box.fill("600")
+        box.press("Enter")
+        page.wait_for_function("(b) => { const i = document.querySelector('#ddpm-xt img'); return i && i.src !== b; }",
+                               arg=before, timeout=20_000)
+        assert _xt_src(page) != before
+        page.wait_for_function("() => document.querySelector('#ddpm-stats').innerText.includes('600')", timeout=20_000)
+        page.screenshot(path=str(tmp_path / "en.png"), full_page=False)
+    finally:
+        ctx.close()
+
+
+def test_chinese_locale_shows_chinese_notes(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        page.wait_for_function("() => document.querySelector('#ddpm-note').innerText.includes('去噪扩散模型')", timeout=30_000)
+        assert page.locator("#ddpm-note .katex").count() > 20
+        assert "采样" in page.content()  # UI strings follow the locale too (gr.I18n)
+    finally:
+        ctx.close()
