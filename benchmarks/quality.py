@@ -3,7 +3,8 @@
     python benchmarks/quality.py [--n 1000] [--data-dir ../shared/data]
 
 References: the 10,000 MNIST test images. The floor is the FID between n training images and the test set
-(what a perfect model drawing n samples would score); real-data IS is the IS of n test images.
+(what a perfect model drawing n samples would score); real-data IS is the IS of n test images. IS uses
+splits of 1000 samples (one split when n < 2000), so real and generated figures are computed alike.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def generate(eps, d, n: int, sampler: str, steps: int, seed: int, batch: int = 5
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--n", type=int, default=1000, help="samples per configuration")
+    p.add_argument("--n", type=int, default=500, help="samples per configuration")
     p.add_argument("--data-dir", default=os.environ.get("GENLIB_DATA"))
     p.add_argument("--configs", default="ddim-50:bfloat16,ddim-50:float32,ancestral-1000:bfloat16")
     args = p.parse_args()
@@ -49,13 +50,15 @@ def main() -> None:
     f_test, p_test = classifier_outputs(clf, x_test)
     g = torch.Generator().manual_seed(0)
     f_train, _ = classifier_outputs(clf, x_train[torch.randperm(len(x_train), generator=g)[: args.n]])
+    splits = max(1, args.n // 1000)  # IS needs enough samples per split to estimate p(y); 1000 each
     out = {
+        "splits": splits,
         "command": "python benchmarks/quality.py " + " ".join(sys.argv[1:]),
         "n": args.n,
         "reference": "MNIST test set (10,000 images)",
         "real": {"fid_train_vs_test": round(fid_from_features(f_train, f_test), 3),
-                 "is_test": round(inception_score(p_test[: args.n])[0], 3),
-                 "is_test_all_10000": round(inception_score(p_test)[0], 3)},
+                 "is_test": round(inception_score(p_test[: args.n], splits)[0], 3),
+                 "is_test_all_10000": round(inception_score(p_test, 10)[0], 3)},
         "models": {},
     }
     for config in args.configs.split(","):
@@ -66,7 +69,7 @@ def main() -> None:
         x = generate(eps, d, args.n, sampler, int(steps), seed=10_000)
         wall = time.perf_counter() - t0
         f, probs = classifier_outputs(clf, x)
-        is_mean, is_std = inception_score(probs)
+        is_mean, is_std = inception_score(probs, splits)
         out["models"][config] = {"fid": round(fid_from_features(f, f_test), 3), "is": round(is_mean, 3),
                                  "is_std": round(is_std, 3), "sampling_wall_s": round(wall, 1),
                                  "class_histogram": torch.bincount(probs.argmax(1), minlength=10).tolist()}

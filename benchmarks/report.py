@@ -46,7 +46,7 @@ def main() -> None:
         r = quality["real"]
         lines += [f"## Sample quality (`{quality['command']}`)", "",
                   f"Classifier features from `weights/cnn` (test accuracy {cnn.get('final', {}).get('test_accuracy', float('nan')):.4f}); "
-                  f"FID against {quality['reference']}; n = {quality['n']} samples per row; IS over 10 splits.", "",
+                  f"FID against {quality['reference']}; n = {quality['n']} samples per row; IS over {quality['splits']} split(s) of {quality['n'] // quality['splits']} (all 10,000 test images: 10 splits).", "",
                   "| samples | FID ↓ | IS ↑ | sampling time |", "|---|---:|---:|---:|",
                   f"| real: {quality['n']} MNIST training images (the floor) | {r['fid_train_vs_test']} | {r['is_test']} (test set, n = {quality['n']}; all 10,000: {r['is_test_all_10000']}) | |"]
         for cfg, m in quality["models"].items():

@@ -20,7 +20,9 @@ TITLE = "ddpm_title"
 T = 1000
 MAX_IMAGES = 36  # one request samples at most this many images
 MAX_DENOISE = 8  # runs of "denoise my digit" side by side
-SAMPLERS = ["ddim", "ancestral"]
+SAMPLERS = ["ddim", "ancestral", "ancestral_tilde"]  # ancestral: sigma_t^2 = beta_t; ancestral_tilde: beta_tilde_t
+SAMPLER_CHOICES = [("DDIM", "ddim"), ("ancestral, σ² = β_t (1000 steps)", "ancestral"),
+                   ("ancestral, σ² = β̃_t (1000 steps)", "ancestral_tilde")]
 BFLOAT16 = True  # sample with bfloat16 autocast: ~1.5x faster on this CPU; FID in BENCHMARKS.md
 
 diffusion = GaussianDiffusion(T=T)
@@ -162,7 +164,8 @@ def _sampling_args(sampler, steps, eta, seed, c: ui.Clamped):
 def _loop(eps, x, sampler, steps, eta, t_start, g):
     if sampler == "ddim":
         return diffusion.ddim_sample_loop(eps, x, steps=steps, eta=eta, t_start=t_start, generator=g)
-    return diffusion.p_sample_loop(eps, x, t_start=t_start, generator=g)
+    variance = "beta_tilde" if sampler == "ancestral_tilde" else "beta"
+    return diffusion.p_sample_loop(eps, x, t_start=t_start, generator=g, variance=variance)
 
 
 def _stream(loop, n_steps: int, nrow: int, head: str, frames: int = 20):
@@ -276,12 +279,12 @@ def build() -> gr.Markdown:
 
             gr.Markdown(ui.t("ddpm_reverse"))
             with gr.Row():
-                sampler = gr.Radio(SAMPLERS, value="ddim", label=ui.t("ddpm_sampler"))
+                sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", label=ui.t("ddpm_sampler"))
                 steps = gr.Slider(1, T, value=50, step=1, label=ui.t("ddpm_steps"))
                 eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=ui.t("ddpm_eta"))
             with gr.Row():
                 n = gr.Slider(1, MAX_IMAGES, value=16, step=1, label=ui.t("ddpm_n"))
-                seed = gr.Number(0, precision=0, minimum=0, label=ui.t("ddpm_seed"))
+                seed = gr.Number(0, precision=0, label=ui.t("ddpm_seed"))
                 sample_btn = gr.Button(ui.t("ddpm_sample_btn"), variant="primary", elem_id="ddpm-sample")
             with gr.Row():
                 grid_xt = gr.Image(label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)

@@ -73,6 +73,8 @@ def test_ancestral_and_denoise(tiny_weights):
     out = list(ddpm.denoise(digit, 40, "ancestral", 50, 0.0, 0, 3))
     assert "from t = 40: ancestral, 40 steps" in out[-1][2]
     assert out[-1][0].shape == (3 * 32, 3 * (3 * 30 + 2))
+    out = list(ddpm.denoise(digit, 10, "ancestral_tilde", 5, 0.0, 0, 1))
+    assert "ancestral_tilde, 10 steps" in out[-1][2]
     out = list(ddpm.denoise(digit, 500, "ddim", 5, 0.5, 0, 2))
     assert "ddim, 5 steps" in out[-1][2]
     out = list(ddpm.denoise(None, 0, "ddim", 5, 0.0, 0, 2))
