@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 
 import gradio as gr
-import torch
 
 from demos import TABS, ui
 from genlib import notes
@@ -23,7 +22,8 @@ ui.add_strings(en={"app_header": HEADER["en"]}, zh={"app_header": HEADER["zh"]})
 def set_language(lang: str):
     """Re-render every tab's note in `lang` ('en' or 'zh'; anything else means English)."""
     lang = lang if lang in notes.LANGS else "en"
-    return [notes.load(tab.TAB_ID, lang) for tab in TABS]
+    texts = [notes.load(tab.TAB_ID, lang) for tab in TABS]
+    return texts[0] if len(texts) == 1 else texts  # Gradio takes a lone output's value as is
 
 
 def build_app() -> gr.Blocks:
@@ -40,13 +40,13 @@ def build_app() -> gr.Blocks:
                     note_panels.append(tab.build())
         lang.change(set_language, lang, note_panels, api_name="note_language", show_progress="hidden")
         # On page load, follow the browser's language (navigator.language, e.g. "zh-CN").
-        demo.load(ui.note_language, lang, lang, js="() => navigator.language || 'en'", show_progress="hidden",
-                  api_name=False)
+        # The JS result replaces the radio's input value, so it must already be one of the choices.
+        demo.load(ui.note_language, lang, lang, js=ui.BROWSER_LANGUAGE_JS, show_progress="hidden",
+                  api_visibility="private")
     return demo
 
 
 def main() -> None:
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=32)
     demo.launch(

@@ -305,9 +305,9 @@ def build() -> gr.Markdown:
 
     digit_outputs = [digit, frames, preview, digit_status]
     idx.release(pick_sample, idx, digit_outputs, api_name="ddpm_pick_sample", show_progress="hidden").then(
-        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden")
+        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden", api_visibility="private")
     use_btn.click(use_drawing, sketch, digit_outputs, api_name="ddpm_use_drawing").then(
-        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden")
+        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden", api_visibility="private")
     t_slider.change(forward_step, [frames, t_slider], [xt, stats], api_name="ddpm_forward", show_progress="hidden",
                     trigger_mode="always_last")
     sample_btn.click(sample, [sampler, steps, eta, n, seed], [grid_xt, grid_x0, sample_status], api_name="ddpm_sample",

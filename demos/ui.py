@@ -18,6 +18,7 @@ LATEX = [
 CSS = """
 .pixelated img { image-rendering: pixelated; }
 .note { max-height: 85vh; overflow-y: auto; padding-right: 0.5em; }
+.note .katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }
 .stats table { font-variant-numeric: tabular-nums; }
 """
 
@@ -54,6 +55,9 @@ def t(key: str) -> I18nData:
 def text(key: str, lang: str) -> str:
     """A UI string resolved on the server (for messages built in callbacks)."""
     return STRINGS.get(lang, STRINGS["en"]).get(key, STRINGS["en"][key])
+
+
+BROWSER_LANGUAGE_JS = "() => ((navigator.languages && navigator.languages[0]) || navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'"
 
 
 def note_language(navigator_language: str | None) -> str:

@@ -156,7 +156,7 @@ UNET_CONFIG = dict(in_channels=1, ch=16, ch_mult=[1, 4, 4], num_res_blocks=1, at
 
 TRAINERS = {"ddpm": train_ddpm, "cnn": train_cnn}
 DEFAULTS = {  # per-model defaults: chosen so a run fits ~30 minutes on 2 CPU cores
-    "ddpm": dict(epochs=6, batch_size=128, lr=1e-3, warmup=200, ema_decay=0.999),
+    "ddpm": dict(epochs=12, batch_size=128, lr=1e-3, warmup=200, ema_decay=0.999),
     "cnn": dict(epochs=3, batch_size=128, lr=2e-3, warmup=100, ema_decay=None),
 }
 

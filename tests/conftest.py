@@ -17,7 +17,7 @@ if "GENLIB_DATA" not in os.environ and (SHARED_DATA / "mnist").is_dir():
 
 import torch  # noqa: E402
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", min(2, os.cpu_count() or 1))))
 
 TINY_UNET = dict(in_channels=1, ch=8, ch_mult=[1, 2], num_res_blocks=1, attn_resolutions=[14], dropout=0.0, img_size=28)
 

@@ -30,7 +30,7 @@ def test_load_scales_to_minus_one_one(tmp_path):
     x, y = data.load("mnist", "train", data_dir=root)
     raw = data.read_idx(root / "mnist" / "train-images-idx3-ubyte.gz")
     assert x.shape == (10, 1, 28, 28) and x.dtype == torch.float32 and y.dtype == torch.int64
-    assert torch.allclose(x[:, 0], torch.as_tensor(raw, dtype=torch.float32) / 127.5 - 1)
+    assert torch.allclose(x[:, 0], torch.tensor(raw, dtype=torch.float32) / 127.5 - 1)
     assert np.array_equal(data.to_uint8(x[:, 0]), raw)
 
 
