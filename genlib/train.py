@@ -55,43 +55,67 @@ def _autocast(enabled: bool):
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
 
 
+def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay: float = 0.0,
+        clip: float | None = None, after_step=None, log_points: int = 200) -> list[list[float]]:
+    """The loop both models share: AdamW, warm-up + cosine learning rate, optional gradient clipping,
+    a tqdm bar, and a loss curve of `log_points` running means ([step, loss] pairs).
+
+    loss_fn(idx) -> scalar loss for the training images at `idx`; after_step(step) runs after each update.
+    """
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=weight_decay)
+    total = (n_train // args.batch_size) * args.epochs
+    curve, running, step = [], [], 0
+    log_every = max(1, total // log_points)
+    with tqdm(total=total, desc=args.model, unit="step", mininterval=5) as bar:
+        for _ in range(args.epochs):
+            model.train()
+            for idx in _batches(n_train, args.batch_size, g):
+                for group in opt.param_groups:
+                    group["lr"] = _lr_at(step, total, args.lr, args.warmup)
+                loss = loss_fn(idx)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+                if after_step is not None:
+                    after_step(step)
+                running.append(loss.item())
+                step += 1
+                if step % log_every == 0 or step == total:
+                    curve.append([step, sum(running) / len(running)])
+                    bar.set_postfix(loss=f"{curve[-1][1]:.4f}")
+                    running = []
+                bar.update(1)
+    return curve
+
+
+def _load_data(args):
+    x_train, y_train = data.load(args.dataset, "train", args.data_dir)
+    x_test, y_test = data.load(args.dataset, "test", args.data_dir)
+    if args.limit:
+        x_train, y_train, x_test, y_test = x_train[: args.limit], y_train[: args.limit], x_test[: args.limit], y_test[: args.limit]
+    return x_train, y_train, x_test, y_test
+
+
 def train_ddpm(args) -> RunResult:
     from genlib.unet import UNet
 
     g = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
-    x_train, _ = data.load(args.dataset, "train", args.data_dir)
-    x_test, _ = data.load(args.dataset, "test", args.data_dir)
-    if args.limit:
-        x_train, x_test = x_train[: args.limit], x_test[: args.limit]
+    x_train, _, x_test, _ = _load_data(args)
     model = UNet(**UNET_CONFIG)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     diffusion = GaussianDiffusion()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
-    steps_per_epoch = len(x_train) // args.batch_size
-    total = steps_per_epoch * args.epochs
-    curve, running, step = [], [], 0
-    log_every = max(1, total // 200)
-    bar = tqdm(total=total, desc="ddpm", unit="step", mininterval=5)
-    for _ in range(args.epochs):
-        for idx in _batches(len(x_train), args.batch_size, g):
-            for group in opt.param_groups:
-                group["lr"] = _lr_at(step, total, args.lr, args.warmup)
-            with _autocast(args.amp):
-                loss = diffusion.loss(model, x_train[idx], generator=g)  # L_simple (eq. 14)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            ema_update(ema, model, decay=min(args.ema_decay, (1 + step) / (10 + step)))
-            running.append(loss.item())
-            step += 1
-            if step % log_every == 0 or step == total:
-                curve.append([step, sum(running) / len(running)])
-                bar.set_postfix(loss=f"{curve[-1][1]:.4f}")
-                running = []
-            bar.update(1)
-    bar.close()
+
+    def loss_fn(idx):
+        with _autocast(args.amp):
+            return diffusion.loss(model, x_train[idx], generator=g)  # L_simple (eq. 14)
+
+    def after_step(step):  # EMA with a short warm-up: decay (1 + n) / (10 + n) until it reaches ema_decay
+        ema_update(ema, model, decay=min(args.ema_decay, (1 + step) / (10 + step)))
+
+    curve = fit(model, loss_fn, len(x_train), args, g, clip=1.0, after_step=after_step)
     test_loss = heldout_loss(diffusion, ema, x_test[:2000], seed=args.seed)
     metrics = {"amp_bfloat16": args.amp, "ema_decay": args.ema_decay, "unet": UNET_CONFIG,
                "loss_curve": curve, "final": {"train_loss_last": curve[-1][1] if curve else None, "test_loss_ema": test_loss}}
@@ -114,37 +138,16 @@ def train_cnn(args) -> RunResult:
 
     g = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
-    x_train, y_train = data.load(args.dataset, "train", args.data_dir)
-    x_test, y_test = data.load(args.dataset, "test", args.data_dir)
-    if args.limit:
-        x_train, y_train, x_test, y_test = x_train[: args.limit], y_train[: args.limit], x_test[: args.limit], y_test[: args.limit]
+    x_train, y_train, x_test, y_test = _load_data(args)
     model = MNISTClassifier()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    total = (len(x_train) // args.batch_size) * args.epochs
-    curve, running, step = [], [], 0
-    log_every = max(1, total // 100)
-    bar = tqdm(total=total, desc="cnn", unit="step", mininterval=5)
-    for _ in range(args.epochs):
-        model.train()
-        for idx in _batches(len(x_train), args.batch_size, g):
-            for group in opt.param_groups:
-                group["lr"] = _lr_at(step, total, args.lr, args.warmup)
-            x = x_train[idx]
-            # small random shifts (up to 2 px) so the features do not depend on exact centring
-            dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
-            x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
-            loss = torch.nn.functional.cross_entropy(model(x), y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            running.append(loss.item())
-            step += 1
-            if step % log_every == 0 or step == total:
-                curve.append([step, sum(running) / len(running)])
-                bar.set_postfix(loss=f"{curve[-1][1]:.4f}")
-                running = []
-            bar.update(1)
-    bar.close()
+
+    def loss_fn(idx):
+        # small random shifts (up to 2 px) so the features do not depend on exact centring
+        dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
+        x = torch.roll(x_train[idx], shifts=(dy, dx), dims=(2, 3))
+        return torch.nn.functional.cross_entropy(model(x), y_train[idx])
+
+    curve = fit(model, loss_fn, len(x_train), args, g, weight_decay=1e-4, log_points=100)
     model.eval()
     with torch.no_grad():
         pred = torch.cat([model(x_test[i : i + 1000]).argmax(1) for i in range(0, len(x_test), 1000)])
