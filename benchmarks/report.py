@@ -65,6 +65,9 @@ def main() -> None:
                 lines.append(f"| {m['model']} | `{m['command']}` | {m['dataset']} | {m['epochs']} | {m['steps']} | "
                              f"{m['wall_time_s'] / 60:.1f} min | {json.dumps(m['final'])} |")
         lines += ["", f"Target: DDPM training ≤ 30 minutes — {verdict(ddpm['wall_time_s'] <= 1800)}.", ""]
+    analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
+    if analysis.exists():
+        lines += [analysis.read_text().rstrip(), ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
