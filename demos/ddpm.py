@@ -26,6 +26,7 @@ SAMPLER_CHOICES = [("DDIM", "ddim"), ("ancestral, σ² = β_t (1000 steps)", "an
 BFLOAT16 = True  # sample with bfloat16 autocast: ~1.5x faster on this CPU; FID in BENCHMARKS.md
 
 diffusion = GaussianDiffusion(T=T)
+ALPHA_BAR_CURVE = np.concatenate([[1.0], diffusion.alpha_bar.numpy()])  # slider step s -> alpha_bar (s = 0: clean)
 
 ui.add_strings(
     en={
@@ -147,8 +148,7 @@ def schedule_html(s: int, note: str = "") -> str:
     rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> (signal)</td><td>{a ** 0.5:.4f}</td></tr>"
             f"<tr><td>√(1−ᾱ<sub>t</sub>) (noise)</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
             f"<tr><td>SNR = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
-    curve = np.concatenate([[1.0], diffusion.alpha_bar.numpy()])
-    return (f'<div class="stats"><table>{rows}</table>{ui.line_svg(curve, s, label="ᾱ_t")}'
+    return (f'<div class="stats"><table>{rows}</table>{ui.line_svg(ALPHA_BAR_CURVE, s, label="ᾱ_t")}'
             f"<p>{note}</p></div>")
 
 

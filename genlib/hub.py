@@ -144,8 +144,6 @@ def source(name: str) -> str:
 def load_metrics(name: str) -> dict:
     """metrics.json written by train.py next to the weights ({} when absent)."""
     path = _load_cached(name)[2] / "metrics.json"
-    if not path.exists() and _local(name):
-        path = _local(name) / "metrics.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
