@@ -174,7 +174,7 @@ def _stream(loop, n_steps: int, nrow: int, head: str, frames: int = 20):
     for k, step in enumerate(loop, start=1):
         if k % every == 0 or k == n_steps:
             label = f"{head} — step {k}/{n_steps} (t = {step.t})"
-            yield (ui.upscale(data.image_grid(step.x, nrow), 3), ui.upscale(data.image_grid(step.x0_hat, nrow), 3),
+            yield (data.image_grid(step.x, nrow), data.image_grid(step.x0_hat, nrow),
                    ui.message(label + (" ✓" if k == n_steps else "")))
 
 
@@ -210,7 +210,7 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
     runs = c.int("runs", runs, 1, MAX_DENOISE, 4)
     x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None]).expand(runs, -1, -1, -1)
     if s == 0:
-        yield ui.upscale(data.image_grid(x0, runs), 3), ui.upscale(data.image_grid(x0, runs), 3), ui.message(
+        yield data.image_grid(x0, runs), data.image_grid(x0, runs), ui.message(
             "t = 0 is the clean digit: move the noise slider up first.", "warn")
         return
     g = torch.Generator().manual_seed(seed)
@@ -287,8 +287,8 @@ def build() -> gr.Markdown:
                 seed = gr.Number(0, precision=0, label=ui.t("ddpm_seed"))
                 sample_btn = gr.Button(ui.t("ddpm_sample_btn"), variant="primary", elem_id="ddpm-sample")
             with gr.Row():
-                grid_xt = gr.Image(label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
-                grid_x0 = gr.Image(label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+                grid_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
+                grid_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
             sample_status = gr.Markdown()
 
             gr.Markdown(ui.t("ddpm_denoise"))
@@ -296,8 +296,8 @@ def build() -> gr.Markdown:
                 runs = gr.Slider(1, MAX_DENOISE, value=4, step=1, label=ui.t("ddpm_denoise_n"))
                 denoise_btn = gr.Button(ui.t("ddpm_denoise_btn"), variant="primary")
             with gr.Row():
-                den_xt = gr.Image(label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
-                den_x0 = gr.Image(label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+                den_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
+                den_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
             denoise_status = gr.Markdown()
 
             gr.Markdown(training_summary())

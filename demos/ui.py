@@ -16,7 +16,7 @@ LATEX = [
     {"left": "\\(", "right": "\\)", "display": False},
 ]
 CSS = """
-.pixelated img { image-rendering: pixelated; }
+.pixelated img { image-rendering: pixelated; width: 100% !important; height: 100% !important; object-fit: contain; }
 .note { max-height: 85vh; overflow-y: auto; padding-right: 0.5em; }
 .note .katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }
 .stats table { font-variant-numeric: tabular-nums; }
