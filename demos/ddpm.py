@@ -144,7 +144,7 @@ def forward_step(frames, t):
 def schedule_html(s: int, note: str = "") -> str:
     """sqrt(alpha_bar), sqrt(1 - alpha_bar), SNR and a small alpha_bar plot with a marker at step s."""
     a = 1.0 if s == 0 else float(diffusion.alpha_bar[s - 1])
-    snr = "∞" if s == 0 else f"{a / (1 - a):.3g}"
+    snr = "∞" if s == 0 else f"{diffusion.snr(s - 1):.3g}"
     rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> (signal)</td><td>{a ** 0.5:.4f}</td></tr>"
             f"<tr><td>√(1−ᾱ<sub>t</sub>) (noise)</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
             f"<tr><td>SNR = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")

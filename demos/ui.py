@@ -52,11 +52,6 @@ def t(key: str) -> I18nData:
     return I18nData(key)
 
 
-def text(key: str, lang: str) -> str:
-    """A UI string resolved on the server (for messages built in callbacks)."""
-    return STRINGS.get(lang, STRINGS["en"]).get(key, STRINGS["en"][key])
-
-
 BROWSER_LANGUAGE_JS = "() => ((navigator.languages && navigator.languages[0]) || navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'"
 
 

@@ -152,10 +152,7 @@ class BlankImage(ValueError):
 
 def _to_ink(img: np.ndarray) -> np.ndarray:
     """Any (H, W), (H, W, 3) or (H, W, 4) image -> float ink map in [0, 1] (1 = stroke)."""
-    a = np.asarray(img)
-    if a.dtype == bool:
-        a = a.astype(np.float64)
-    a = a.astype(np.float64)
+    a = np.asarray(img).astype(np.float64)  # bool, uint8 or float
     if a.size and a.max() > 1.0:
         a = a / 255.0
     if a.ndim == 3 and a.shape[2] == 4:
