@@ -214,3 +214,44 @@ def image_grid(x: torch.Tensor, nrow: int | None = None, pad: int = 2) -> np.nda
         r, c = divmod(i, nrow)
         sheet[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = tiles[i]
     return sheet
+
+
+# ---- 2-D toy data sets (generated, seeded) -------------------------------------------------------
+TOY_SETS = ("moons", "circles", "checkerboard", "ring8", "mixture")
+
+
+def toy_mixture(name: str):
+    """The two toy sets that are Gaussian mixtures, so their p_t, score and marginal field are exact."""
+    from genlib.flow import GaussianMixture
+
+    if name == "ring8":  # 8 equal Gaussians on a circle of radius 2
+        angles = torch.arange(8) * (2 * np.pi / 8)
+        means = 2.0 * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+        return GaussianMixture(means, torch.full((8,), 0.15), torch.full((8,), 1 / 8))
+    if name == "mixture":  # unequal weights and widths
+        means = torch.tensor([[-1.5, -1.0], [1.5, -0.5], [0.0, 1.6], [1.2, 1.8]])
+        return GaussianMixture(means, torch.tensor([0.35, 0.5, 0.3, 0.2]), torch.tensor([0.3, 0.35, 0.2, 0.15]))
+    raise ValueError(f"{name!r} is not a mixture; mixtures are 'ring8' and 'mixture'")
+
+
+def toy_2d(name: str, n: int, seed: int = 0) -> torch.Tensor:
+    """n points (n, 2) from a toy distribution, spread over roughly [-3, 3]^2."""
+    g = torch.Generator().manual_seed(seed)
+    if name in ("ring8", "mixture"):
+        return toy_mixture(name).sample(n, generator=g)
+    if name == "moons":  # two interleaved half circles, centred and scaled by 1.5
+        upper = torch.rand(n, generator=g) < 0.5
+        theta = torch.rand(n, generator=g) * np.pi
+        x = torch.where(upper, torch.cos(theta), 1 - torch.cos(theta))
+        y = torch.where(upper, torch.sin(theta), 0.5 - torch.sin(theta))
+        pts = torch.stack([x - 0.5, y - 0.25], dim=1) * 1.5
+        return pts + 0.06 * torch.randn(n, 2, generator=g)
+    if name == "circles":  # radii 1 and 2.2, equal mass
+        r = torch.where(torch.rand(n, generator=g) < 0.5, 1.0, 2.2)
+        theta = torch.rand(n, generator=g) * 2 * np.pi
+        return torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=1) + 0.07 * torch.randn(n, 2, generator=g)
+    if name == "checkerboard":  # the 8 "black" squares of a 4 x 4 board on [-2, 2]^2
+        cells = torch.tensor([(i, j) for i in range(4) for j in range(4) if (i + j) % 2 == 0], dtype=torch.float32)
+        k = torch.randint(len(cells), (n,), generator=g)
+        return cells[k] - 2.0 + torch.rand(n, 2, generator=g)
+    raise ValueError(f"unknown toy set {name!r}; choose one of {TOY_SETS}")

@@ -21,7 +21,7 @@ class UNet(
     tags=["diffusion", "ddpm", "mnist", "genlib"],
     license="mit",
 ):
-    """eps_theta(x_t, t) for (B, in_channels, H, W) images; H and W divisible by 2**(len(ch_mult)-1)."""
+    """eps_theta(x_t, t) (or a vector field u_theta(x, t, y)) for (B, in_channels, H, W) images; H and W divisible by 2**(len(ch_mult)-1)."""
 
     def __init__(
         self,
@@ -32,12 +32,16 @@ class UNet(
         attn_resolutions: list[int] = (7,),  # feature-map sizes that get self-attention
         dropout: float = 0.1,
         img_size: int = 28,
+        num_classes: int = 0,  # > 0: condition on a label y in [0, num_classes]; y = num_classes means "no label"
+        time_scale: float = 1.0,  # t is multiplied by this before the embedding (1000 for flow time in [0, 1])
     ):
         super().__init__()
         ch_mult, attn_resolutions = list(ch_mult), list(attn_resolutions)
-        self.ch = ch
+        self.ch, self.num_classes, self.time_scale = ch, num_classes, time_scale
         d_time = 4 * ch
         self.time_mlp = nn.Sequential(nn.Linear(ch, d_time), nn.SiLU(), nn.Linear(d_time, d_time))
+        if num_classes:  # one learned vector per class plus the null label, added to the time embedding
+            self.label_emb = nn.Embedding(num_classes + 1, d_time)
         self.conv_in = nn.Conv2d(in_channels, ch, 3, padding=1)
 
         # Encoder. `skip_ch` records the width of every activation we keep for the decoder.
@@ -81,9 +85,14 @@ class UNet(
             h = block(h, temb) if isinstance(block, ResBlock) else block(h)
         return h
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        # x: (B, C, H, W) in [-1, 1]; t: (B,) long in [0, T) -> eps prediction (B, C, H, W)
-        temb = self.time_mlp(timestep_embedding(t, self.ch))  # (B, 4ch)
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        # x: (B, C, H, W); t: (B,) step index in [0, T) (DDPM) or time in [0, 1] (flow, time_scale 1000);
+        # y: (B,) long labels, num_classes = none (conditional nets only) -> (B, C, H, W)
+        temb = self.time_mlp(timestep_embedding(t * self.time_scale, self.ch))  # (B, 4ch)
+        if self.num_classes:
+            if y is None:
+                y = torch.full((x.shape[0],), self.num_classes, dtype=torch.long, device=x.device)
+            temb = temb + self.label_emb(y)
         h = self.conv_in(x)
         skips = [h]
         for blocks in self.down:
