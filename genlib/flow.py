@@ -264,11 +264,21 @@ class GaussianMixture:
         a, b = path.alpha(t), path.beta(t)
         return GaussianMixture(a * self.means, (a**2 * self.stds**2 + b**2).sqrt(), self.weights)
 
+    def posterior_mean(self, path: GaussianPath, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """E[z | x_t = x]: responsibilities r_k(x) of the components of p_t, and within component k the
+        Gaussian posterior mean mu_k + alpha_t s_k^2 / (alpha_t^2 s_k^2 + beta_t^2) (x - alpha_t mu_k)."""
+        a, b = path.alpha(t), path.beta(t)
+        r = torch.softmax(self.marginal(path, t)._log_components(x), dim=1)  # (N, K)
+        gain = a * self.stds**2 / (a**2 * self.stds**2 + b**2)  # (K,)
+        means = self.means[None] + gain[None, :, None] * (x[:, None, :] - a * self.means[None])  # (N, K, D)
+        return (r[:, :, None] * means).sum(1)
+
     def marginal_field(self, path: GaussianPath, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """The marginal vector field u_t(x) = E[u_t(x | z) | x_t = x] in closed form, through the score of p_t."""
-        s = self.marginal(path, t).score(x)
-        tt = torch.full((x.shape[0],), float(t), dtype=x.dtype)
-        return path.field_from_score(s, x, tt)
+        """The marginalisation trick in closed form: u_t(x) = E[u_t(x | z) | x_t = x]
+        = alpha'_t E[z | x] + beta'_t E[eps | x], with E[eps | x] = (x - alpha_t E[z | x]) / beta_t   (t < 1)."""
+        a, b, da, db = path.alpha(t), path.beta(t), path.d_alpha(t), path.d_beta(t)
+        z_hat = self.posterior_mean(path, x, t)
+        return da * z_hat + db * (x - a * z_hat) / b
 
 
 # ---- the 2-D vector-field network ----------------------------------------------------------------

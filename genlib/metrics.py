@@ -5,6 +5,8 @@
 - Frechet distance (Heusel et al. 2017, arXiv:1706.08500) between Gaussians fitted to features:
   FID = ||mu_1 - mu_2||^2 + Tr(S_1 + S_2 - 2 (S_1 S_2)^{1/2}).
 Both depend on the feature network, so figures are comparable only within this project.
+
+For point clouds (the 2-D flow-matching sets): the sliced Wasserstein-2 distance and the RBF-kernel MMD.
 """
 from __future__ import annotations
 
@@ -62,3 +64,28 @@ def frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor,
 def fid_from_features(f1: torch.Tensor, f2: torch.Tensor) -> float:
     """Frechet distance between Gaussians fitted to two feature sets (N1, D), (N2, D)."""
     return frechet_distance(*gaussian_stats(f1), *gaussian_stats(f2))
+
+
+def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 256, seed: int = 0) -> float:
+    """Sliced W2 between two equal-size point clouds (N, D): the root mean over random unit directions of the
+    1-D W2^2 between the projections, which for sorted samples is the mean squared gap between order statistics."""
+    if a.shape != b.shape:
+        raise ValueError("sliced_wasserstein needs two clouds of the same shape")
+    g = torch.Generator().manual_seed(seed)
+    dirs = torch.randn(a.shape[1], projections, generator=g, dtype=torch.float64)
+    dirs = dirs / dirs.norm(dim=0, keepdim=True)  # (D, P) unit vectors
+    pa, _ = (a.double() @ dirs).sort(dim=0)
+    pb, _ = (b.double() @ dirs).sort(dim=0)
+    return (pa - pb).pow(2).mean().sqrt().item()
+
+
+def mmd_rbf(a: torch.Tensor, b: torch.Tensor, bandwidth: float = 0.5) -> float:
+    """Unbiased MMD^2 with the kernel k(x, y) = exp(-||x - y||^2 / (2 h^2)) between clouds (N, D) and (M, D)."""
+    def k(x, y):
+        return torch.exp(-torch.cdist(x.double(), y.double()).pow(2) / (2 * bandwidth**2))
+
+    n, m = len(a), len(b)
+    kaa, kbb = k(a, a), k(b, b)
+    term_a = (kaa.sum() - kaa.diagonal().sum()) / (n * (n - 1))
+    term_b = (kbb.sum() - kbb.diagonal().sum()) / (m * (m - 1))
+    return (term_a + term_b - 2 * k(a, b).mean()).item()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from genlib.metrics import fid_from_features, frechet_distance, gaussian_stats, inception_score
+from genlib.metrics import fid_from_features, frechet_distance, gaussian_stats, inception_score, mmd_rbf, sliced_wasserstein
 
 
 def test_inception_score_extremes():
@@ -43,3 +43,18 @@ def test_fid_of_a_set_with_itself_is_zero_and_grows_with_shift():
     assert fid_from_features(f, f + 1.0) == pytest.approx(8.0, rel=1e-6)  # a pure mean shift adds ||d||^2
     mu, cov = gaussian_stats(f)
     assert mu.shape == (8,) and cov.shape == (8, 8)
+
+
+def test_sliced_wasserstein_of_a_shift_is_the_projected_shift():
+    """Shifting a cloud by d moves every 1-D projection by <d, theta>; E<d, theta>^2 = |d|^2 / D for unit theta."""
+    a = torch.randn(5000, 2, generator=torch.Generator().manual_seed(0))
+    d = torch.tensor([1.0, -2.0])
+    assert sliced_wasserstein(a, a) == 0.0
+    assert sliced_wasserstein(a, a + d, projections=4000) == pytest.approx((d.pow(2).sum() / 2).sqrt().item(), rel=0.03)
+
+
+def test_mmd_is_near_zero_for_the_same_distribution_and_grows_with_a_shift():
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(800, 2, generator=g), torch.randn(800, 2, generator=g)
+    same, shifted = mmd_rbf(a, b), mmd_rbf(a, b + 1.0)
+    assert abs(same) < 0.005 and shifted > 0.1
