@@ -37,6 +37,9 @@ class HubModel:
 MODELS = {
     "ddpm": HubModel("genlib.unet", "UNet", "genlib-annotated/ddpm-mnist", "main"),
     "cnn": HubModel("genlib.cnn", "MNISTClassifier", "genlib-annotated/cnn-mnist", "main"),
+    "flow": HubModel("genlib.unet", "UNet", "genlib-annotated/flow-mnist", "main"),
+    **{f"flow2d_{toy}": HubModel("genlib.flow", "MLPField", f"genlib-annotated/flow2d-{toy}", "main")
+       for toy in ("moons", "circles", "checkerboard", "ring8", "mixture")},  # genlib.data.TOY_SETS
 }
 
 

@@ -1,0 +1,522 @@
+"""The flow-matching tab. Part 1, 2-D: particles flowing from noise to data, the density and learned field at
+time t, ODE vs SDE from the same noise, conditional vs marginal paths, Langevin dynamics on a known mixture.
+Part 2, MNIST: a class-conditional field with classifier-free guidance, a row of samples per guidance scale.
+
+Every callback is a plain function of its inputs (tested without a server); `build()` wires them to Gradio.
+The model math is all in genlib.flow.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+import gradio as gr
+import numpy as np
+import torch
+
+from demos import plot2d, ui
+from genlib import data, hub
+from genlib.flow import PATHS, cfg_field, evaluations_per_step, integrate
+from genlib.metrics import sliced_wasserstein
+
+TAB_ID = "flow"
+TITLE = "flow_title"
+TOYS = list(data.TOY_SETS)
+TOY_CHOICES = [("two moons", "moons"), ("circles", "circles"), ("checkerboard", "checkerboard"),
+               ("ring of 8 Gaussians", "ring8"), ("Gaussian mixture", "mixture")]
+METHODS = ["euler", "midpoint", "heun", "sde"]
+METHOD_CHOICES = [("ODE · Euler", "euler"), ("ODE · midpoint", "midpoint"), ("ODE · Heun", "heun"),
+                  ("SDE · Euler–Maruyama", "sde")]
+SIGMA_SCHEDULES = ["vanishing", "constant"]
+N_PARTICLES = 3000  # particles behind the density picture (simulated once per set)
+FRAMES = 50  # time frames of that simulation: t = 0, 0.02, ..., 1
+N_ANIMATE = 300
+N_COMPARE = 1000
+MAX_STEPS_2D = 200
+MAX_LANGEVIN = 2000
+LABELS = list(range(10))
+MAX_W = 10.0
+MAX_STEPS = 100
+MAX_N = 16
+GUIDANCE_ROW = [0.0, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0]
+BFLOAT16 = True
+
+ui.add_strings(
+    en={
+        "flow_title": "Flow matching",
+        "flow_part1": "## Part 1 · Two dimensions, where everything can be seen",
+        "flow_toy": "Data set",
+        "flow_field_h": "### Density and learned vector field at time t",
+        "flow_t": "Time t (0 = noise, 1 = data)",
+        "flow_animate_h": "### Particles flowing from noise to data",
+        "flow_animate_btn": "Play the flow",
+        "flow_steps2d": "Steps",
+        "flow_seed": "Seed",
+        "flow_compare_h": "### ODE vs SDE from the same noise",
+        "flow_sigma": "SDE noise σ",
+        "flow_sigma_schedule": "σ_t",
+        "flow_compare_btn": "Simulate both",
+        "flow_paths_h": "### Conditional path for one data point z vs the marginal path",
+        "flow_path": "Probability path",
+        "flow_zx": "z (horizontal)",
+        "flow_zy": "z (vertical)",
+        "flow_langevin_h": "### Langevin dynamics on a known mixture (no network: the exact score)",
+        "flow_langevin_steps": "Langevin steps",
+        "flow_langevin_eps": "Step size ε",
+        "flow_langevin_btn": "Run Langevin",
+        "flow_part2": "## Part 2 · MNIST with classifier-free guidance",
+        "flow_label": "Class y",
+        "flow_w": "Guidance scale w (1 = plain conditional)",
+        "flow_steps": "Steps",
+        "flow_method": "Sampler",
+        "flow_n": "Samples",
+        "flow_sample_btn": "Sample",
+        "flow_samples": "x_t (streamed from t = 0 to 1)",
+        "flow_row_h": "### One row per guidance scale, the same noise in every row",
+        "flow_row_btn": "Compare guidance scales",
+        "flow_row": "Rows: w = 0, 1, 2, 3, 5, 7, 10",
+        "flow_loss": "Training loss (CFM, running mean)",
+    },
+    zh={
+        "flow_title": "流匹配",
+        "flow_part1": "## 第一部分 · 二维：一切都看得见",
+        "flow_toy": "数据集",
+        "flow_field_h": "### 时刻 t 的密度与学到的向量场",
+        "flow_t": "时间 t（0 = 噪声，1 = 数据）",
+        "flow_animate_h": "### 粒子从噪声流向数据",
+        "flow_animate_btn": "播放流动",
+        "flow_steps2d": "步数",
+        "flow_seed": "随机种子",
+        "flow_compare_h": "### 同一份噪声：ODE 与 SDE 对比",
+        "flow_sigma": "SDE 噪声 σ",
+        "flow_sigma_schedule": "σ_t",
+        "flow_compare_btn": "同时模拟两者",
+        "flow_paths_h": "### 单个数据点 z 的条件路径与边缘路径",
+        "flow_path": "概率路径",
+        "flow_zx": "z（横坐标）",
+        "flow_zy": "z（纵坐标）",
+        "flow_langevin_h": "### 已知混合分布上的朗之万动力学（不用网络：精确的 score）",
+        "flow_langevin_steps": "朗之万步数",
+        "flow_langevin_eps": "步长 ε",
+        "flow_langevin_btn": "运行朗之万采样",
+        "flow_part2": "## 第二部分 · MNIST 与无分类器引导",
+        "flow_label": "类别 y",
+        "flow_w": "引导强度 w（1 = 普通条件生成）",
+        "flow_steps": "步数",
+        "flow_method": "采样器",
+        "flow_n": "样本数",
+        "flow_sample_btn": "采样",
+        "flow_samples": "x_t（从 t = 0 到 1 逐步显示）",
+        "flow_row_h": "### 每个引导强度一行，每行用同一份噪声",
+        "flow_row_btn": "比较不同引导强度",
+        "flow_row": "各行：w = 0, 1, 2, 3, 5, 7, 10",
+        "flow_loss": "训练损失（CFM，滑动平均）",
+    },
+)
+
+
+def _load(name: str):
+    """(model, "") or (None, message for the page)."""
+    try:
+        return hub.load(name), ""
+    except hub.ModelUnavailable as err:
+        return None, str(err)
+
+
+def _toy(c: ui.Clamped, toy) -> str:
+    return c.choice("data set", toy, TOYS, "moons")
+
+
+def clear_cache() -> None:
+    """Forget cached simulations and models (tests swap the weights folder)."""
+    for f in (simulation, _classifier):
+        f.cache_clear()
+
+
+# ---- Part 1: 2-D ------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=len(TOYS))
+def simulation(toy: str) -> np.ndarray | None:
+    """Euler trajectories of N_PARTICLES particles under the learned field: (FRAMES + 1, N, 2), seed 0."""
+    model, _ = _load(f"flow2d_{toy}")
+    if model is None:
+        return None
+    x = torch.randn(N_PARTICLES, 2, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        frames = [x] + [s.x for s in integrate(model, x, FRAMES, "euler")]
+    return torch.stack(frames).numpy()
+
+
+@functools.lru_cache(maxsize=len(TOYS))
+def held_out(toy: str) -> torch.Tensor:
+    """Fresh points from the data distribution (seed 12345, never used in training)."""
+    return data.toy_2d(toy, N_COMPARE, seed=12345)
+
+
+def _grid(k: int = 17) -> np.ndarray:
+    g = np.linspace(-plot2d.LIM * 0.9, plot2d.LIM * 0.9, k)
+    return np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
+
+
+def field_view(toy="moons", t=0.5):
+    """Density of the simulated particles at time t (histogram) under the learned field u_theta(x, t) -> (svg, status)."""
+    c = ui.Clamped()
+    toy, t = _toy(c, toy), c.float("t", t, 0.0, 1.0, 0.5)
+    model, msg = _load(f"flow2d_{toy}")
+    if model is None:
+        return "", ui.message(msg, "error")
+    frames = simulation(toy)
+    k = int(round(t * FRAMES))
+    grid = _grid()
+    with torch.no_grad():
+        u = model(torch.tensor(grid, dtype=torch.float32), torch.full((len(grid),), float(t))).numpy()
+    svg = plot2d.figure(plot2d.density_image(frames[k]), plot2d.arrows(grid, u), title=f"p_t and u_t, t = {k / FRAMES:.2f}")
+    speed = np.linalg.norm(u, axis=1)
+    return svg, c.note() or ui.message(
+        f"{N_PARTICLES} particles, Euler with {FRAMES} steps from seed 0 · mean |u_t| on the grid {speed.mean():.2f}")
+
+
+def animate(toy="moons", steps=50, seed=0):
+    """An SVG in which N_ANIMATE particles follow their Euler trajectories from t = 0 to 1, looping."""
+    c = ui.Clamped()
+    toy = _toy(c, toy)
+    steps = c.int("steps", steps, 1, MAX_STEPS_2D, 50)
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    model, msg = _load(f"flow2d_{toy}")
+    if model is None:
+        return "", ui.message(msg, "error")
+    x = torch.randn(N_ANIMATE, 2, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        traj = torch.stack([x] + [s.x for s in integrate(model, x, steps, "euler")], dim=1).numpy()  # (N, steps+1, 2)
+    keep = np.linspace(0, steps, min(steps, 60) + 1).round().astype(int)  # at most 61 key frames per particle
+    svg = plot2d.figure(plot2d.dots(held_out(toy).numpy()[:500], color="#9ca3af", r=1.2, opacity=0.5),
+                        plot2d.animated_dots(traj[:, keep]), title=f"Euler, {steps} steps")
+    return svg, c.note() or ui.message(f"{N_ANIMATE} particles from seed {seed}; grey: data")
+
+
+def _simulate(model, method: str, steps: int, sigma: float, schedule: str, seed: int, n: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 2, generator=g)
+    with torch.no_grad():
+        for s in integrate(model, x, steps, method, path=PATHS["condot"], sigma=sigma, sigma_schedule=schedule, generator=g):
+            x = s.x
+    return x
+
+
+def compare(toy="moons", steps=20, sigma=1.0, schedule="vanishing", seed=0):
+    """ODE (Euler) and SDE (Euler-Maruyama) from the same initial noise -> (ode svg, sde svg, status with sliced W2)."""
+    c = ui.Clamped()
+    toy = _toy(c, toy)
+    steps = c.int("steps", steps, 1, MAX_STEPS_2D, 20)
+    sigma = c.float("sigma", sigma, 0.0, 3.0, 1.0)
+    schedule = c.choice("sigma_t", schedule, SIGMA_SCHEDULES, "vanishing")
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    model, msg = _load(f"flow2d_{toy}")
+    if model is None:
+        return "", "", ui.message(msg, "error")
+    ref = held_out(toy)
+    out, scores = [], []
+    for method, s in (("euler", 0.0), ("sde", sigma)):
+        x = _simulate(model, method, steps, s, schedule, seed, N_COMPARE)
+        scores.append(sliced_wasserstein(x, ref))
+        title = f"ODE, {steps} steps" if method == "euler" else f"SDE, σ = {s:g} ({schedule}), {steps} steps"
+        out.append(plot2d.figure(plot2d.dots(x.numpy(), r=1.3, opacity=0.6), title=title))
+    status = (f"Sliced W2 to {N_COMPARE} held-out data points (lower is better): ODE {scores[0]:.3f} · SDE {scores[1]:.3f}."
+              f" Both start from the same {N_COMPARE} noise draws (seed {seed}).")
+    return out[0], out[1], c.note() or ui.message(status)
+
+
+def paths_view(toy="moons", path="condot", zx=1.0, zy=0.5, t=0.5):
+    """Left: the conditional path p_t(x | z) for one point z (samples, straight or curved conditional
+    trajectories). Right: the marginal path (the particles of `simulation`) and their curved trajectories."""
+    c = ui.Clamped()
+    toy = _toy(c, toy)
+    path_name = c.choice("path", path, list(PATHS), "condot")
+    zx, zy = c.float("z (horizontal)", zx, -3.0, 3.0, 1.0), c.float("z (vertical)", zy, -3.0, 3.0, 0.5)
+    t = c.float("t", t, 0.0, 1.0, 0.5)
+    frames = simulation(toy)
+    if frames is None:
+        return "", "", ui.message(_load(f"flow2d_{toy}")[1], "error")
+    p = PATHS[path_name]
+    z = torch.tensor([[zx, zy]])
+    g = torch.Generator().manual_seed(0)
+    eps = torch.randn(400, 2, generator=g)
+    ts = torch.linspace(0, 1, 41)
+    cond_traj = torch.stack([p.sample(z.expand(40, 2), ti.expand(40), eps[:40]) for ti in ts], dim=1)  # (40, 41, 2)
+    cloud = p.sample(z.expand(400, 2), torch.full((400,), t), eps)
+    left = plot2d.figure(plot2d.polylines(cond_traj.numpy()), plot2d.dots(cloud.numpy(), color="#7c3aed", r=1.4),
+                         plot2d.dots(z.numpy(), color="#dc2626", r=4, opacity=1.0),
+                         title=f"p_t(x | z), {path_name}, t = {t:.2f}")
+    k = int(round(t * FRAMES))
+    right = plot2d.figure(plot2d.polylines(np.transpose(frames[:, :40], (1, 0, 2))),
+                          plot2d.dots(frames[k, :800], color="#2563eb", r=1.4),
+                          title=f"p_t(x), learned flow, t = {k / FRAMES:.2f}")
+    a, b = float(p.alpha(torch.tensor(t))), max(0.0, float(p.beta(torch.tensor(t))))  # cos(pi/2) is -4e-8 in float32
+    status = (f"p_t(x | z) = N(α_t z, β_t² I) with α_t = {a:.3f}, β_t = {b:.3f}. Conditional trajectories of a path "
+              f"are x_t = α_t z + β_t ε for fixed ε; the marginal trajectories (right, the CondOT model) bend because "
+              f"each particle is pulled toward a posterior average of data points.")
+    return left, right, c.note() or ui.message(status)
+
+
+def _langevin_picture(mix_density: str, x: torch.Tensor, k: int, steps: int) -> str:
+    return plot2d.figure(mix_density, plot2d.dots(x.numpy(), color="#111827", r=1.3, opacity=0.6),
+                         title=f"Langevin step {k}/{steps}")
+
+
+@functools.lru_cache(maxsize=1)
+def mixture_density() -> str:
+    mix = data.toy_mixture("mixture")
+    g = np.linspace(-plot2d.LIM, plot2d.LIM, 96)
+    xx, yy = np.meshgrid(g, g[::-1])
+    pts = torch.tensor(np.stack([xx, yy], -1).reshape(-1, 2), dtype=torch.float32)
+    return plot2d.density_grid(mix.log_prob(pts).exp().numpy().reshape(96, 96))
+
+
+def langevin_run(steps=300, step_size=0.01, seed=0):
+    """Langevin dynamics X <- X + eps/2 grad log p(X) + sqrt(eps) N(0, I) on the 'mixture' set, from a wide
+    Gaussian; streams (svg, status) about 20 times."""
+    from genlib.flow import langevin
+
+    c = ui.Clamped()
+    steps = c.int("steps", steps, 1, MAX_LANGEVIN, 300)
+    step_size = c.float("step size", step_size, 1e-4, 0.5, 0.01)
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    mix, density = data.toy_mixture("mixture"), mixture_density()
+    g = torch.Generator().manual_seed(seed)
+    x = 2.5 * torch.randn(600, 2, generator=g)
+    yield _langevin_picture(density, x, 0, steps), c.note() or ui.message("start: N(0, 2.5² I)")
+    every = max(1, steps // 20)
+    for k, x in enumerate(langevin(mix.score, x, steps, step_size, generator=g), start=1):
+        if k % every == 0 or k == steps:
+            sw = sliced_wasserstein(x, mix.sample(600, generator=torch.Generator().manual_seed(1)))
+            yield _langevin_picture(density, x, k, steps), c.note() or ui.message(
+                f"step {k}/{steps}, ε = {step_size:g}: sliced W2 to exact samples {sw:.3f}" + (" ✓" if k == steps else ""))
+
+
+# ---- Part 2: MNIST with guidance ----------------------------------------------------------------------
+def mnist_model():
+    model, msg = _load("flow")
+    if model is None:
+        return None, msg
+    return model, ""
+
+
+def _field(model, y: torch.Tensor, w: float):
+    u = cfg_field(model, y, w, null_label=model.num_classes)
+
+    def field(x, t):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BFLOAT16):
+            return u(x, t).float()
+
+    return field
+
+
+def _mnist_args(c: ui.Clamped, label, w, steps, method, sigma, seed):
+    label = int(c.choice("class", _as_label(label), LABELS, 0))
+    w = c.float("guidance scale w", w, 0.0, MAX_W, 2.0)
+    steps = c.int("steps", steps, 1, MAX_STEPS, 20)
+    method = c.choice("sampler", method, METHODS, "euler")
+    sigma = c.float("sigma", sigma, 0.0, 3.0, 0.5)
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    return label, w, steps, method, sigma, seed
+
+
+def _as_label(value):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(v) if v == int(v) else value
+
+
+@functools.lru_cache(maxsize=1)
+def _classifier():
+    return _load("cnn")[0]
+
+
+def agreement(x: torch.Tensor, label: int) -> int | None:
+    """How many of the images x the MNIST classifier (the DDPM tab's evaluator) reads as `label`."""
+    cnn = _classifier()
+    if cnn is None:
+        return None
+    with torch.no_grad():
+        return int((cnn(x.clamp(-1, 1)).argmax(1) == label).sum())
+
+
+def _agreement_text(x: torch.Tensor, label: int) -> str:
+    k = agreement(x, label)
+    return "" if k is None else f" · the MNIST classifier reads {k}/{len(x)} as {label}"
+
+
+def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):
+    """n samples of class `label` with guidance w; streams (grid of x_t, status)."""
+    model, msg = mnist_model()
+    if model is None:
+        yield None, ui.message(msg, "error")
+        return
+    c = ui.Clamped()
+    label, w, steps, method, sigma, seed = _mnist_args(c, label, w, steps, method, sigma, seed)
+    n = c.int("samples", n, 1, MAX_N, 16)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, 28, 28, generator=g)
+    y = torch.full((n,), label, dtype=torch.long)
+    field = _field(model, y, w)
+    nrow = int(np.ceil(np.sqrt(n)))
+    passes = 1 if w in (0.0, 1.0) else 2
+    nfe = steps * evaluations_per_step(method)
+    head = (c.note() + " " if c.messages else "") + f"class {label}, w = {w:g}, {method}, {steps} steps ({nfe} evaluations)"
+    start = time.perf_counter()
+    every = max(1, steps // 20)
+    with torch.no_grad():
+        for k, s in enumerate(integrate(field, x, steps, method, path=PATHS["condot"], sigma=sigma, generator=g), start=1):
+            if k % every == 0 or k == steps:
+                done = k == steps
+                tail = (f" ✓ {time.perf_counter() - start:.2f} s, {passes} network pass{'es' if passes == 2 else ''} per evaluation"
+                        + _agreement_text(s.x, label)) if done else ""
+                yield data.image_grid(s.x.clamp(-1, 1), nrow), ui.message(f"{head} — t = {s.t:.2f}{tail}")
+
+
+def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
+    """One row of n samples per w in GUIDANCE_ROW, every row from the same noise -> (image, status)."""
+    model, msg = mnist_model()
+    if model is None:
+        return None, ui.message(msg, "error")
+    c = ui.Clamped()
+    label, _, steps, method, sigma, seed = _mnist_args(c, label, 1.0, steps, method, sigma, seed)
+    n = c.int("samples per row", n, 1, MAX_N, 8)
+    x0 = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+    y = torch.full((n,), label, dtype=torch.long)
+    rows, agree = [], []
+    with torch.no_grad():
+        for w in GUIDANCE_ROW:
+            g = torch.Generator().manual_seed(seed + 1)  # the same SDE noise in every row as well
+            x = x0
+            for s in integrate(_field(model, y, w), x0, steps, method, path=PATHS["condot"], sigma=sigma, generator=g):
+                x = s.x
+            rows.append(x.clamp(-1, 1))
+            k = agreement(x, label)
+            agree.append("?" if k is None else f"{k}/{n}")
+    sheet = data.image_grid(torch.cat(rows), nrow=n)
+    per_w = ", ".join(f"w={w:g}: {a}" for w, a in zip(GUIDANCE_ROW, agree))
+    return sheet, c.note() or ui.message(
+        f"class {label}, {method}, {steps} steps; rows top to bottom w = {', '.join(f'{w:g}' for w in GUIDANCE_ROW)}. "
+        f"Classifier agreement per row: {per_w}")
+
+
+# ---- training record ----------------------------------------------------------------------------------
+def loss_curve():
+    import pandas as pd
+
+    try:
+        curve = hub.load_metrics("flow").get("loss_curve", [])
+    except hub.ModelUnavailable:
+        curve = []
+    return pd.DataFrame(curve, columns=["step", "loss"]) if curve else None
+
+
+def training_summary() -> str:
+    try:
+        m, src = hub.load_metrics("flow"), hub.source("flow")
+    except hub.ModelUnavailable as err:
+        return ui.message(str(err), "error")
+    if not m:
+        return ui.message(f"weights from {src}; no metrics.json", "warn")
+    return (f"MNIST weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
+            f"{m['hardware']} · label dropout {m.get('p_uncond')} · held-out CFM loss {m['final']['test_cfm_loss_ema']:.4f}")
+
+
+# ---- layout -------------------------------------------------------------------------------------------
+def build() -> gr.Markdown:
+    """Lay out the tab inside an open gr.Tab; returns the note component."""
+    with gr.Row():
+        with gr.Column(scale=5):
+            note = ui.note_panel(TAB_ID)
+        with gr.Column(scale=6):
+            gr.Markdown(ui.t("flow_part1"))
+            toy = gr.Radio(TOY_CHOICES, value="moons", label=ui.t("flow_toy"), elem_id="flow-toy")
+
+            gr.Markdown(ui.t("flow_field_h"))
+            first_svg, first_status = field_view("moons", 0.5)
+            t_slider = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"), elem_id="flow-t")
+            field_html = gr.HTML(first_svg, elem_id="flow-field")
+            field_status = gr.Markdown(first_status)
+
+            gr.Markdown(ui.t("flow_animate_h"))
+            with gr.Row():
+                steps2d = gr.Slider(1, MAX_STEPS_2D, value=50, step=1, label=ui.t("flow_steps2d"))
+                seed2d = gr.Number(0, precision=0, label=ui.t("flow_seed"))
+                play_btn = gr.Button(ui.t("flow_animate_btn"), variant="primary", elem_id="flow-play")
+            anim_html = gr.HTML(elem_id="flow-anim")
+            anim_status = gr.Markdown()
+
+            gr.Markdown(ui.t("flow_compare_h"))
+            with gr.Row():
+                cmp_steps = gr.Slider(1, MAX_STEPS_2D, value=20, step=1, label=ui.t("flow_steps2d"))
+                sigma2d = gr.Slider(0.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_sigma"))
+                schedule = gr.Radio([("σ (1 − t)", "vanishing"), ("σ constant", "constant")], value="vanishing",
+                                    label=ui.t("flow_sigma_schedule"))
+            cmp_btn = gr.Button(ui.t("flow_compare_btn"), elem_id="flow-compare")
+            with gr.Row():
+                ode_html, sde_html = gr.HTML(elem_id="flow-ode"), gr.HTML(elem_id="flow-sde")
+            cmp_status = gr.Markdown()
+
+            gr.Markdown(ui.t("flow_paths_h"))
+            with gr.Row():
+                path = gr.Radio([("CondOT", "condot"), ("VP (cosine)", "vp-cosine"), ("VP (DDPM)", "vp-ddpm")],
+                                value="condot", label=ui.t("flow_path"))
+                zx = gr.Slider(-3.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_zx"))
+                zy = gr.Slider(-3.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_zy"))
+            p_t = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"))
+            first_paths = paths_view("moons", "condot", 1.0, 0.5, 0.5)
+            with gr.Row():
+                cond_html, marg_html = gr.HTML(first_paths[0], elem_id="flow-cond"), gr.HTML(first_paths[1])
+            paths_status = gr.Markdown(first_paths[2])
+
+            gr.Markdown(ui.t("flow_langevin_h"))
+            with gr.Row():
+                lv_steps = gr.Slider(1, MAX_LANGEVIN, value=300, step=1, label=ui.t("flow_langevin_steps"))
+                lv_eps = gr.Slider(0.001, 0.2, value=0.01, step=0.001, label=ui.t("flow_langevin_eps"))
+                lv_btn = gr.Button(ui.t("flow_langevin_btn"))
+            lv_html = gr.HTML(elem_id="flow-langevin")
+            lv_status = gr.Markdown()
+
+            gr.Markdown(ui.t("flow_part2"))
+            with gr.Row():
+                label = gr.Dropdown(LABELS, value=3, label=ui.t("flow_label"))
+                w = gr.Slider(0.0, MAX_W, value=2.0, step=0.1, label=ui.t("flow_w"), elem_id="flow-w")
+                steps = gr.Slider(1, MAX_STEPS, value=20, step=1, label=ui.t("flow_steps"))
+            with gr.Row():
+                method = gr.Radio(METHOD_CHOICES, value="euler", label=ui.t("flow_method"))
+                sigma = gr.Slider(0.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_sigma"))
+            with gr.Row():
+                n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("flow_n"))
+                seed = gr.Number(0, precision=0, label=ui.t("flow_seed"))
+                sample_btn = gr.Button(ui.t("flow_sample_btn"), variant="primary", elem_id="flow-sample")
+            grid = gr.Image(height=300, label=ui.t("flow_samples"), format="png", elem_classes=["pixelated"],
+                            interactive=False, elem_id="flow-grid")
+            sample_status = gr.Markdown()
+            gr.Markdown(ui.t("flow_row_h"))
+            row_btn = gr.Button(ui.t("flow_row_btn"), elem_id="flow-row-btn")
+            row_img = gr.Image(height=420, label=ui.t("flow_row"), format="png", elem_classes=["pixelated"], interactive=False)
+            row_status = gr.Markdown()
+
+            gr.Markdown(training_summary())
+            gr.LinePlot(loss_curve(), x="step", y="loss", label=ui.t("flow_loss"), height=220)
+
+    t_slider.change(field_view, [toy, t_slider], [field_html, field_status], api_name="flow2d_field",
+                    show_progress="hidden", trigger_mode="always_last")
+    toy.change(field_view, [toy, t_slider], [field_html, field_status], api_visibility="private", show_progress="hidden")
+    toy.change(paths_view, [toy, path, zx, zy, p_t], [cond_html, marg_html, paths_status], api_visibility="private",
+               show_progress="hidden")
+    play_btn.click(animate, [toy, steps2d, seed2d], [anim_html, anim_status], api_name="flow2d_animate")
+    cmp_btn.click(compare, [toy, cmp_steps, sigma2d, schedule, seed2d], [ode_html, sde_html, cmp_status],
+                  api_name="flow2d_compare")
+    for comp in (path, zx, zy, p_t):
+        comp.change(paths_view, [toy, path, zx, zy, p_t], [cond_html, marg_html, paths_status], show_progress="hidden",
+                    trigger_mode="always_last", api_name="flow2d_paths" if comp is path else None,
+                    api_visibility="public" if comp is path else "private")
+    lv_btn.click(langevin_run, [lv_steps, lv_eps, seed2d], [lv_html, lv_status], api_name="flow2d_langevin")
+    sample_btn.click(mnist_sample, [label, w, steps, method, sigma, n, seed], [grid, sample_status], api_name="flow_sample",
+                     concurrency_id="model", concurrency_limit=1)
+    row_btn.click(guidance_row, [label, steps, method, sigma, n, seed], [row_img, row_status], api_name="flow_guidance",
+                  concurrency_id="model", concurrency_limit=1)
+    return note
