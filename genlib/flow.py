@@ -118,8 +118,8 @@ PATHS = {p.name: p for p in (CondOTPath(), CosinePath(), DDPMPath())}
 def cfm_loss(u_theta: Field, z: torch.Tensor, path: GaussianPath = PATHS["condot"],
              generator: torch.Generator | None = None, t_max: float = 1.0) -> torch.Tensor:
     """L_CFM = E_{t ~ U[0,1), z ~ p_data, x ~ p_t(.|z)} || u_theta(x, t) - u_t(x | z) ||^2 (mean over dims)."""
-    t = torch.rand(z.shape[0], generator=generator) * t_max  # (B,)
-    eps = torch.randn(z.shape, generator=generator).to(z.dtype)
+    t = (torch.rand(z.shape[0], generator=generator) * t_max).to(z.device)  # (B,)
+    eps = torch.randn(z.shape, generator=generator).to(z.device, z.dtype)
     x = path.sample(z, t, eps)
     return (u_theta(x, t) - path.target(z, t, eps)).pow(2).mean()
 
