@@ -65,11 +65,85 @@ def main() -> None:
                 lines.append(f"| {m['model']} | `{m['command']}` | {m['dataset']} | {m['epochs']} | {m['steps']} | "
                              f"{m['wall_time_s'] / 60:.1f} min | {json.dumps(m['final'])} |")
         lines += ["", f"Target: DDPM training ≤ 30 minutes — {verdict(ddpm['wall_time_s'] <= 1800)}.", ""]
+    lines += flow_section(_load(RESULTS / "flow.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def flow_section(flow: dict) -> list[str]:
+    """The flow-matching tab's figures (benchmarks/flow.py) and its training runs."""
+    if not flow:
+        return []
+    lines = [f"## Flow matching (`{flow['command']}`)", "", f"Machine: {flow.get('machine', '?')}.", ""]
+    toy = flow.get("toy", {})
+    if toy:
+        steps = sorted({int(k.split("-")[1]) for row in toy.values() for k in row if "-" in k})
+        lines += [f"### 2-D: sliced W2 to fresh data (n = {flow['n2d']} per cloud, 256 projections; lower is better)", "",
+                  f"ODE = Euler; SDE = Euler–Maruyama with σ_t = {flow['sigma_2d']}·(1 − t), the score read off the learned field. "
+                  "The floor is the distance between two independent data draws of the same size.", "",
+                  "| data set | floor | " + " | ".join(f"ODE-{k} | SDE-{k}" for k in steps) + " |",
+                  "|---|---:|" + "---:|---:|" * len(steps)]
+        for name, row in toy.items():
+            cells = " | ".join(f"{row[f'ode-{k}']['sw2']} | {row[f'sde-{k}']['sw2']}" for k in steps)
+            lines.append(f"| {name} | {row['floor']['sw2']} | {cells} |")
+        lines += ["", "RBF-MMD² (h = 0.5) for the same clouds, ODE / SDE:", "",
+                  "| data set | floor | " + " | ".join(f"{k} steps" for k in steps) + " |", "|---|---:|" + "---:|" * len(steps)]
+        for name, row in toy.items():
+            cells = " | ".join(f"{row[f'ode-{k}']['mmd']:.4f} / {row[f'sde-{k}']['mmd']:.4f}" for k in steps)
+            lines.append(f"| {name} | {row['floor']['mmd']:.4f} | {cells} |")
+        lines.append("")
+    speed = flow.get("speed_16", {})
+    if speed:
+        lines += ["### MNIST: time for 16 samples (Euler, bfloat16 autocast)", "",
+                  "An evaluation is one call of the guided field ũ; with guidance (w ∉ {0, 1}) it is one batched U-Net pass "
+                  "over 2 × 16 images (conditional and unconditional halves), without it one pass over 16.", "",
+                  "| evaluations | guided (w = 2) | conditional only (w = 1) | runs |", "|---:|---:|---:|---:|"]
+        for nfe in (10, 20, 50):
+            g, c = speed[f"guided/{nfe}"], speed[f"conditional/{nfe}"]
+            lines.append(f"| {nfe} | {g['median_s']} s | {c['median_s']} s | {g['n']} (median) |")
+        ok = [nfe for nfe in (10, 20) if speed[f"guided/{nfe}"]["median_s"] <= 0.5]
+        lines += ["", f"Target: 16 samples at ≤ 20 evaluations in ≤ 0.5 s — with guidance {verdict(bool(ok))}"
+                  + (f" at {', '.join(map(str, ok))} evaluations" if ok else "")
+                  + f" (20 guided evaluations: {speed['guided/20']['median_s']} s; 20 unguided: {speed['conditional/20']['median_s']} s).", ""]
+    mnist = flow.get("mnist", {})
+    if mnist:
+        lines += [f"### MNIST: classifier FID / IS against the guidance scale (Euler, 20 steps, n = {flow['n']}, equal classes)", "",
+                  "Class accuracy: how often the classifier reads a sample as the class it was asked for.", "",
+                  "| w | FID ↓ | IS ↑ | class accuracy | sampling time |", "|---:|---:|---:|---:|---:|"]
+        for w, m in mnist["vs_w"].items():
+            lines.append(f"| {w} | {m['fid']} | {m['is']} | {m['class_accuracy']} | {m['wall_s']} s |")
+        bw = mnist["best_w_by_is"]
+        lines += ["", f"Against the number of Euler steps at w = {bw:g} (the best IS above):", "",
+                  "| sampler | FID ↓ | IS ↑ | class accuracy |", "|---|---:|---:|---:|"]
+        for k, m in mnist["vs_steps"].items():
+            lines.append(f"| Euler, {k} steps | {m['fid']} | {m['is']} | {m['class_accuracy']} |")
+        for name in ("midpoint-10", "sde-20"):
+            if name in mnist:
+                m = mnist[name]
+                label = "midpoint, 10 steps (20 evaluations)" if name == "midpoint-10" else "SDE (σ = 0.5, vanishing), 20 steps"
+                lines.append(f"| {label} | {m['fid']} | {m['is']} | {m['class_accuracy']} |")
+        best_is = max(m["is"] for m in mnist["vs_w"].values())
+        lines += ["", f"Target: IS ≥ 9.5 at the best w — {verdict(best_is >= 9.5)} ({best_is:.2f} at w = {bw:g}).", ""]
+    runs = [_load(p / "metrics.json") for p in sorted((ROOT / "weights").glob("flow*"))]
+    runs = [m for m in runs if m]
+    if runs:
+        lines += ["### Training", "", "| model | command | epochs | steps | wall time | held-out CFM loss |",
+                  "|---|---|---:|---:|---:|---:|"]
+        for m in runs:
+            lines.append(f"| {m['model']} | `{m['command']}` | {m['epochs']} | {m['steps']} | {m['wall_time_s'] / 60:.2f} min | "
+                         f"{m['final']['test_cfm_loss_ema']:.4f} |")
+        mn = next((m for m in runs if m["model"] == "flow"), None)
+        toys = [m for m in runs if m["model"].startswith("flow2d_")]
+        if mn:
+            lines.append(f"\nTarget: MNIST training ≤ 20 minutes — {verdict(mn['wall_time_s'] <= 1200)} ({mn['wall_time_s'] / 60:.1f} min).")
+        if toys:
+            worst = max(m["wall_time_s"] for m in toys)
+            lines.append(f"Target: each 2-D set ≤ 1 minute — {verdict(worst <= 60)} (slowest {worst:.0f} s).")
+        lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

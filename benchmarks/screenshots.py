@@ -1,4 +1,5 @@
-"""Screenshots of the real page for the README (headless Chromium): docs/screenshot-en.png, docs/screenshot-zh.png.
+"""Screenshots of the real page for the README (headless Chromium): docs/screenshot-en.png, docs/screenshot-zh.png,
+and the flow-matching tab: docs/screenshot-flow-en.png (2-D part) and docs/screenshot-flow-mnist.png (guidance rows).
 
     python benchmarks/screenshots.py
 """
@@ -39,9 +40,31 @@ def main() -> None:
                     page.wait_for_timeout(300)
                 page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
                 page.close()
+            flow_tab(browser, port)
             browser.close()
     finally:
         stop(proc)
+
+
+def flow_tab(browser, port: int) -> None:
+    page = browser.new_page(locale="en-US", viewport={"width": 1440, "height": 1100})
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
+    page.get_by_role("tab", name="Flow matching").click()
+    page.wait_for_selector("#flow-note .katex", timeout=30_000)
+    page.locator("#flow-compare").click()
+    page.wait_for_selector("#flow-sde svg", timeout=60_000)
+    page.locator("#flow-play").click()
+    page.wait_for_selector("#flow-anim svg", timeout=60_000)
+    page.locator("#flow-field").scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # let the animation run a little
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-flow-en.png"))
+    page.locator("#flow-row-btn").click()
+    page.wait_for_function("() => document.body.innerText.includes('Classifier agreement per row')", timeout=120_000)
+    page.locator("#flow-row-btn").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-flow-mnist.png"))
+    page.close()
 
 
 if __name__ == "__main__":

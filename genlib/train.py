@@ -234,12 +234,13 @@ DEFAULTS.update({f"flow2d_{toy}": dict(epochs=40, batch_size=512, lr=2e-3, warmu
 def write_model_card(out: Path, name: str, metrics: dict, repo_id: str | None) -> None:
     final = "\n".join(f"| {k} | {v} |" for k, v in _flatten(metrics["final"]).items())
     repo_line = f"Hub repository: `{repo_id}`\n\n" if repo_id else ""
+    hub_data = HUB_DATASET_IDS.get(metrics["dataset"])  # synthetic 2-D sets have no Hub dataset
+    datasets_line = f"datasets: [{hub_data}]\n" if hub_data else ""
     card = f"""---
 license: mit
 library_name: genlib
 tags: [genlib, {name}, {metrics['dataset']}]
-datasets: [{HUB_DATASET_IDS.get(metrics['dataset'], metrics['dataset'])}]
----
+{datasets_line}---
 # genlib `{name}` — {metrics['dataset']}
 
 {MODEL_DESCRIPTIONS[name]}

@@ -8,7 +8,9 @@ from PIL import Image
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.exceptions import AppError  # noqa: E402
 
-ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language"}
+ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language",
+             "/flow2d_field", "/flow2d_animate", "/flow2d_compare", "/flow2d_paths", "/flow2d_langevin", "/flow_sample",
+             "/flow_guidance"}
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,43 @@ def test_denoise_endpoint(client):
     assert "from t = 400: ddim, 10 steps" in status and "✓" in status
     with pytest.raises(AppError, match="greater than maximum value 8"):
         client.predict(400, "ddim", 10, 0.0, 0, 10**3, api_name="/ddpm_denoise")
+
+
+def test_flow_2d_endpoints(client):
+    svg, status = client.predict("ring8", 0.4, api_name="/flow2d_field")
+    assert svg.startswith("<svg") and "t = 0.40" in svg
+    with pytest.raises(AppError, match="greater than maximum value 1"):
+        client.predict("ring8", 2.0, api_name="/flow2d_field")
+    with pytest.raises(AppError):  # not one of the data sets
+        client.predict("spiral", 0.4, api_name="/flow2d_field")
+    svg, status = client.predict("moons", 20, 1, api_name="/flow2d_animate")
+    assert svg.count("<animate ") == 2 * 300
+    ode, sde, status = client.predict("checkerboard", 10, 0.8, "vanishing", 2, api_name="/flow2d_compare")
+    assert "ODE" in status and "SDE" in status and sde.startswith("<svg")
+    left, right, status = client.predict("moons", "vp-cosine", 1.0, -1.0, 0.5, api_name="/flow2d_paths")
+    assert "β_t = 0.707" in status
+    with pytest.raises(AppError, match="greater than maximum value 2000"):
+        client.predict(10**6, 0.01, 0, api_name="/flow2d_langevin")
+    svg, status = client.predict(40, 0.05, 0, api_name="/flow2d_langevin")
+    assert "step 40/40" in status
+
+
+def test_flow_sample_endpoint_refuses_bad_input(client):
+    grid, status = client.predict(5, 3.0, 10, "euler", 0.5, 4, 0, api_name="/flow_sample")
+    assert "class 5, w = 3, euler, 10 steps (10 evaluations)" in status and "✓" in status
+    assert np.asarray(Image.open(grid)).shape[:2] == (62, 62)
+    with pytest.raises(AppError, match="greater than maximum value 10"):  # w = 1e9
+        client.predict(5, 1e9, 10, "euler", 0.5, 4, 0, api_name="/flow_sample")
+    with pytest.raises(AppError, match="less than minimum value 1"):  # 0 steps
+        client.predict(5, 2.0, 0, "euler", 0.5, 4, 0, api_name="/flow_sample")
+    with pytest.raises(AppError, match="greater than maximum value 100"):  # 10^6 steps
+        client.predict(5, 2.0, 10**6, "euler", 0.5, 4, 0, api_name="/flow_sample")
+    with pytest.raises(AppError):  # an unknown class
+        client.predict(12, 2.0, 10, "euler", 0.5, 4, 0, api_name="/flow_sample")
+    with pytest.raises(AppError):  # NaN
+        client.predict(5, float("nan"), 10, "euler", 0.5, 4, 0, api_name="/flow_sample")
+
+
+def test_flow_guidance_endpoint(client):
+    sheet, status = client.predict(2, 5, "euler", 0.5, 4, 0, api_name="/flow_guidance")
+    assert np.asarray(Image.open(sheet)).shape[:2] == (7 * 30 + 2, 4 * 30 + 2) and "w=10:" in status

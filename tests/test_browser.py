@@ -70,3 +70,23 @@ def test_chinese_locale_shows_chinese_notes(browser, server):
         assert "采样" in page.content()  # UI strings follow the locale too (gr.I18n)
     finally:
         ctx.close()
+
+
+def test_flow_tab_slider_and_animation(browser, server):
+    ctx, page = _open(browser, server, "en-US")
+    try:
+        page.get_by_role("tab", name="Flow matching").click()
+        page.wait_for_selector("#flow-note .katex", timeout=30_000)
+        assert page.locator("#flow-note .katex").count() > 20
+        page.wait_for_selector("#flow-field svg")
+        assert "t = 0.50" in page.locator("#flow-field").inner_html()
+        box = page.locator("#flow-t input[type=number]").first
+        box.fill("0.9")
+        box.press("Enter")
+        page.wait_for_function("() => document.querySelector('#flow-field').innerHTML.includes('t = 0.90')", timeout=20_000)
+        page.locator("#flow-play").click()
+        page.wait_for_function("() => document.querySelectorAll('#flow-anim svg circle animate').length >= 600", timeout=30_000)
+        page.locator("#flow-sample").click()  # MNIST with guidance: the grid fills in
+        page.wait_for_selector("#flow-grid img", timeout=60_000)
+    finally:
+        ctx.close()

@@ -109,3 +109,10 @@ def test_committed_weights_load_strictly():
     model = hub.load_from(folder, "ddpm")
     x = torch.zeros(2, 1, 28, 28)
     assert model(x, torch.tensor([0, 999])).shape == x.shape
+
+
+def test_every_toy_set_has_a_hub_model():
+    from genlib import data
+
+    assert {f"flow2d_{toy}" for toy in data.TOY_SETS} <= set(hub.MODELS)
+    assert all(hub.MODELS[f"flow2d_{toy}"].cls == "MLPField" for toy in data.TOY_SETS)
