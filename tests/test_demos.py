@@ -114,5 +114,8 @@ def test_svg_plot_has_marker():
 def test_language_switch_renders_every_note(lang):
     import app
 
-    text = app.set_language(lang)
-    assert ("去噪扩散模型" in text) == (lang == "zh")
+    texts = app.set_language(lang)
+    texts = [texts] if isinstance(texts, str) else texts
+    assert len(texts) == len(app.TABS)
+    assert ("去噪扩散模型" in texts[0]) == (lang == "zh")
+    assert ("流匹配" in texts[1]) == (lang == "zh") and "arXiv:2506.02070" in texts[1]
