@@ -25,6 +25,7 @@ STEPS_2D = [1, 2, 4, 10, 50]
 SIGMA_2D = 1.0  # SDE noise, vanishing schedule sigma (1 - t)
 W_GRID = [0.0, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0]
 STEP_GRID = [5, 10, 20, 50]
+STEP_SWEEP_W = [1.0, 2.0]
 
 
 def bench_2d(n: int) -> dict:
@@ -93,11 +94,11 @@ def bench_mnist(n: int, data_dir: str | None) -> dict:
         print("w", w, out["vs_w"][str(w)], flush=True)
     best_w = float(max(out["vs_w"], key=lambda k: out["vs_w"][k]["is"]))
     out["best_w_by_is"] = best_w
-    for steps in STEP_GRID:
-        out["vs_steps"][str(steps)] = score(_generate(model, n, best_w, steps))
-        print("steps", steps, out["vs_steps"][str(steps)], flush=True)
-    out["midpoint-10"] = score(_generate(model, n, best_w, 10, "midpoint"))
-    out["sde-20"] = score(_generate(model, n, best_w, 20, "sde"))
+    for w in STEP_SWEEP_W:  # the step sweep at a plain conditional and at a guided setting
+        out["vs_steps"][str(w)] = {str(steps): score(_generate(model, n, w, steps)) for steps in STEP_GRID}
+        out["vs_steps"][str(w)]["midpoint-10"] = score(_generate(model, n, w, 10, "midpoint"))
+        out["vs_steps"][str(w)]["sde-20"] = score(_generate(model, n, w, 20, "sde"))
+        print("steps at w", w, out["vs_steps"][str(w)], flush=True)
     return out
 
 
@@ -140,16 +141,15 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     path = RESULTS / "flow.json"
     out = json.loads(path.read_text()) if path.exists() else {}
-    out.update({"command": "python benchmarks/flow.py " + " ".join(sys.argv[1:]), "n": args.n, "n2d": args.n2d,
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}",
-                "sigma_2d": SIGMA_2D})
+    out.update({"n": args.n, "n2d": args.n2d, "sigma_2d": SIGMA_2D,
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}"})
+    command = "python benchmarks/flow.py " + " ".join(sys.argv[1:])
     skip = set(args.skip.split(","))
-    if "2d" not in skip:
-        out["toy"] = bench_2d(args.n2d)
-    if "speed" not in skip:
-        out["speed_16"] = bench_speed(args.runs)
-    if "mnist" not in skip:
-        out["mnist"] = bench_mnist(args.n, args.data_dir)
+    for part, key, run in (("2d", "toy", lambda: bench_2d(args.n2d)), ("speed", "speed_16", lambda: bench_speed(args.runs)),
+                           ("mnist", "mnist", lambda: bench_mnist(args.n, args.data_dir))):
+        if part not in skip:
+            out[key] = run()
+            out.setdefault("commands", {})[key] = command  # parts can be refreshed separately with --skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
 

@@ -32,8 +32,12 @@ def main() -> None:
                   "| figure | median | n | target |", "|---|---:|---:|---|",
                   f"| cold start of `python app.py` until the page is served (weights loaded) | {s['median_s']} s | {s['n']} | ≤ 5 s: {verdict(s['median_s'] <= 5)} |",
                   f"| noise slider round trip via gradio_client | {a['slider_round_trip_ms']['median']} ms (p90 {a['slider_round_trip_ms']['p90']} ms) | {a['slider_round_trip_ms']['n']} | ≤ 120 ms: {verdict(a['slider_round_trip_ms']['median'] <= 120)} |",
-                  f"| 16 samples, DDIM-50, via gradio_client (streams ~20 frames) | {a['sample_ddim50_16_round_trip_s']['median']} s | {a['sample_ddim50_16_round_trip_s']['n']} | |",
-                  ""]
+                  f"| 16 samples, DDIM-50, via gradio_client (streams ~20 frames) | {a['sample_ddim50_16_round_trip_s']['median']} s | {a['sample_ddim50_16_round_trip_s']['n']} | |"]
+        if "flow2d_field_round_trip_ms" in a:
+            fr, fs = a["flow2d_field_round_trip_ms"], a["flow_sample_16_guided_10_round_trip_s"]
+            lines += [f"| flow tab: time slider (density + quiver SVG) via gradio_client | {fr['median']} ms (p90 {fr['p90']} ms) | {fr['n']} | |",
+                      f"| flow tab: 16 MNIST samples, w = 2, 10 Euler steps, via gradio_client (streams 10 frames) | {fs['median']} s | {fs['n']} | |"]
+        lines += [""]
         lines += ["Time for 16 samples in-process (`GaussianDiffusion.sample`):", "",
                   "| sampler | float32 | bfloat16 autocast (the app's setting) | n |", "|---|---:|---:|---:|"]
         for cfg in ("ddim-25", "ddim-50", "ddim-100", "ancestral-1000"):
@@ -77,7 +81,8 @@ def flow_section(flow: dict) -> list[str]:
     """The flow-matching tab's figures (benchmarks/flow.py) and its training runs."""
     if not flow:
         return []
-    lines = [f"## Flow matching (`{flow['command']}`)", "", f"Machine: {flow.get('machine', '?')}.", ""]
+    cmds = sorted(set(flow.get("commands", {}).values()))
+    lines = ["## Flow matching", "", f"Commands: {', '.join(f'`{c}`' for c in cmds)}. Machine: {flow.get('machine', '?')}.", ""]
     toy = flow.get("toy", {})
     if toy:
         steps = sorted({int(k.split("-")[1]) for row in toy.values() for k in row if "-" in k})
@@ -116,17 +121,18 @@ def flow_section(flow: dict) -> list[str]:
         for w, m in mnist["vs_w"].items():
             lines.append(f"| {w} | {m['fid']} | {m['is']} | {m['class_accuracy']} | {m['wall_s']} s |")
         bw = mnist["best_w_by_is"]
-        lines += ["", f"Against the number of Euler steps at w = {bw:g} (the best IS above):", "",
-                  "| sampler | FID ↓ | IS ↑ | class accuracy |", "|---|---:|---:|---:|"]
-        for k, m in mnist["vs_steps"].items():
-            lines.append(f"| Euler, {k} steps | {m['fid']} | {m['is']} | {m['class_accuracy']} |")
-        for name in ("midpoint-10", "sde-20"):
-            if name in mnist:
-                m = mnist[name]
-                label = "midpoint, 10 steps (20 evaluations)" if name == "midpoint-10" else "SDE (σ = 0.5, vanishing), 20 steps"
-                lines.append(f"| {label} | {m['fid']} | {m['is']} | {m['class_accuracy']} |")
+        lines += ["", "Against the sampler and the number of steps, at w = 1 (no guidance) and w = 2:", "",
+                  "| sampler | evaluations | " + " | ".join(f"w = {w}: FID / IS / accuracy" for w in mnist["vs_steps"]) + " |",
+                  "|---|---:|" + "---|" * len(mnist["vs_steps"])]
+        keys = list(next(iter(mnist["vs_steps"].values())))
+        for k in keys:
+            label, nfe = (("midpoint, 10 steps", 20) if k == "midpoint-10" else ("SDE (σ = 0.5, vanishing), 20 steps", 20)
+                          if k == "sde-20" else (f"Euler, {k} steps", int(k)))
+            cells = " | ".join(f"{v[k]['fid']} / {v[k]['is']} / {v[k]['class_accuracy']}" for v in mnist["vs_steps"].values())
+            lines.append(f"| {label} | {nfe} | {cells} |")
         best_is = max(m["is"] for m in mnist["vs_w"].values())
-        lines += ["", f"Target: IS ≥ 9.5 at the best w — {verdict(best_is >= 9.5)} ({best_is:.2f} at w = {bw:g}).", ""]
+        lines += ["", f"Target: IS ≥ 9.5 at the best w — {verdict(best_is >= 9.5)} ({best_is:.3f} at w = {bw:g}; "
+                  f"{mnist['vs_w']['1.0']['is']} already at w = 1, where the FID is lowest).", ""]
     runs = [_load(p / "metrics.json") for p in sorted((ROOT / "weights").glob("flow*"))]
     runs = [m for m in runs if m]
     if runs:

@@ -82,12 +82,27 @@ def bench_api(runs: int) -> dict:
             t0 = time.perf_counter()
             client.predict("ddim", 50, 0.0, 16, i, api_name="/ddpm_sample")
             sample.append(time.perf_counter() - t0)
+        client.predict("moons", 0.5, api_name="/flow2d_field")  # warm-up (simulates the particles once)
+        field = []
+        for i in range(10 * runs):
+            t0 = time.perf_counter()
+            client.predict("moons", round((7 * i) % 51 / 50, 2), api_name="/flow2d_field")
+            field.append(time.perf_counter() - t0)
+        client.predict(3, 2.0, 2, "euler", 0.5, 16, 0, api_name="/flow_sample")  # warm-up (loads the model)
+        flow_sample = []
+        for i in range(runs):
+            t0 = time.perf_counter()
+            client.predict(i % 10, 2.0, 10, "euler", 0.5, 16, i, api_name="/flow_sample")
+            flow_sample.append(time.perf_counter() - t0)
     finally:
         stop(proc)
     return {
         "slider_round_trip_ms": {"median": median_ms(slider), "p90": round(1000 * sorted(slider)[int(0.9 * len(slider))], 1),
                                  "n": len(slider)},
         "sample_ddim50_16_round_trip_s": {"median": round(statistics.median(sample), 2), "n": len(sample)},
+        "flow2d_field_round_trip_ms": {"median": median_ms(field), "p90": round(1000 * sorted(field)[int(0.9 * len(field))], 1),
+                                       "n": len(field)},
+        "flow_sample_16_guided_10_round_trip_s": {"median": round(statistics.median(flow_sample), 2), "n": len(flow_sample)},
     }
 
 
@@ -118,18 +133,20 @@ def bench_sampling(runs: int) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--skip", default="", help="comma-separated parts to keep from the last run: cold_start, api, sampling_16")
     args = p.parse_args()
     import torch
 
-    result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-        "command": "python benchmarks/speed.py " + " ".join(sys.argv[1:]),
-        "cold_start": bench_cold_start(args.runs),
-        "api": bench_api(args.runs),
-        "sampling_16": bench_sampling(args.runs),
-    }
+    path = RESULTS / "speed.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result.update({"machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+                   "command": "python benchmarks/speed.py " + " ".join(sys.argv[1:])})
+    skip = set(args.skip.split(","))
+    for key, run in (("cold_start", bench_cold_start), ("api", bench_api), ("sampling_16", bench_sampling)):
+        if key not in skip:
+            result[key] = run(args.runs)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "speed.json").write_text(json.dumps(result, indent=1) + "\n")
+    path.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
 
 

@@ -435,10 +435,9 @@ def build() -> gr.Markdown:
             toy = gr.Radio(TOY_CHOICES, value="moons", label=ui.t("flow_toy"), elem_id="flow-toy")
 
             gr.Markdown(ui.t("flow_field_h"))
-            first_svg, first_status = field_view("moons", 0.5)
             t_slider = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"), elem_id="flow-t")
-            field_html = gr.HTML(first_svg, elem_id="flow-field")
-            field_status = gr.Markdown(first_status)
+            field_html = gr.HTML(elem_id="flow-field")  # drawn on page load (see the events below)
+            field_status = gr.Markdown()
 
             gr.Markdown(ui.t("flow_animate_h"))
             with gr.Row():
@@ -466,10 +465,9 @@ def build() -> gr.Markdown:
                 zx = gr.Slider(-3.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_zx"))
                 zy = gr.Slider(-3.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_zy"))
             p_t = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"))
-            first_paths = paths_view("moons", "condot", 1.0, 0.5, 0.5)
             with gr.Row():
-                cond_html, marg_html = gr.HTML(first_paths[0], elem_id="flow-cond"), gr.HTML(first_paths[1])
-            paths_status = gr.Markdown(first_paths[2])
+                cond_html, marg_html = gr.HTML(elem_id="flow-cond"), gr.HTML(elem_id="flow-marg")
+            paths_status = gr.Markdown()
 
             gr.Markdown(ui.t("flow_langevin_h"))
             with gr.Row():
@@ -502,18 +500,15 @@ def build() -> gr.Markdown:
             gr.Markdown(training_summary())
             gr.LinePlot(loss_curve(), x="step", y="loss", label=ui.t("flow_loss"), height=220)
 
-    t_slider.change(field_view, [toy, t_slider], [field_html, field_status], api_name="flow2d_field",
-                    show_progress="hidden", trigger_mode="always_last")
-    toy.change(field_view, [toy, t_slider], [field_html, field_status], api_visibility="private", show_progress="hidden")
-    toy.change(paths_view, [toy, path, zx, zy, p_t], [cond_html, marg_html, paths_status], api_visibility="private",
-               show_progress="hidden")
+    # triggers=None: on page load and whenever an input changes. Drawing on load rather than in build() keeps the
+    # particle simulation (~0.5 s, cached per data set) out of the app's start-up.
+    gr.on(None, field_view, [toy, t_slider], [field_html, field_status], api_name="flow2d_field", show_progress="hidden",
+          trigger_mode="always_last")
+    gr.on(None, paths_view, [toy, path, zx, zy, p_t], [cond_html, marg_html, paths_status], api_name="flow2d_paths",
+          show_progress="hidden", trigger_mode="always_last")
     play_btn.click(animate, [toy, steps2d, seed2d], [anim_html, anim_status], api_name="flow2d_animate")
     cmp_btn.click(compare, [toy, cmp_steps, sigma2d, schedule, seed2d], [ode_html, sde_html, cmp_status],
                   api_name="flow2d_compare")
-    for comp in (path, zx, zy, p_t):
-        comp.change(paths_view, [toy, path, zx, zy, p_t], [cond_html, marg_html, paths_status], show_progress="hidden",
-                    trigger_mode="always_last", api_name="flow2d_paths" if comp is path else None,
-                    api_visibility="public" if comp is path else "private")
     lv_btn.click(langevin_run, [lv_steps, lv_eps, seed2d], [lv_html, lv_status], api_name="flow2d_langevin")
     sample_btn.click(mnist_sample, [label, w, steps, method, sigma, n, seed], [grid, sample_status], api_name="flow_sample",
                      concurrency_id="model", concurrency_limit=1)
