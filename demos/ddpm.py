@@ -251,7 +251,7 @@ def build() -> gr.Markdown:
     first = pick_sample(0)
     _, model_msg = model_or_message()
     with gr.Row():
-        with gr.Column(scale=5):
+        with gr.Column(scale=5, elem_classes=["note-column"]):
             note = ui.note_panel(TAB_ID)
         with gr.Column(scale=6):
             if model_msg:

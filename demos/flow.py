@@ -428,7 +428,7 @@ def training_summary() -> str:
 def build() -> gr.Markdown:
     """Lay out the tab inside an open gr.Tab; returns the note component."""
     with gr.Row():
-        with gr.Column(scale=5):
+        with gr.Column(scale=5, elem_classes=["note-column"]):
             note = ui.note_panel(TAB_ID)
         with gr.Column(scale=6):
             gr.Markdown(ui.t("flow_part1"))

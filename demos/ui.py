@@ -17,7 +17,9 @@ LATEX = [
 ]
 CSS = """
 .pixelated img { image-rendering: pixelated; width: 100% !important; height: 100% !important; object-fit: contain; }
-.note { max-height: 85vh; overflow-y: auto; padding-right: 0.5em; }
+.note { max-height: 92vh; overflow-y: auto; padding-right: 0.5em; position: sticky; top: 8px; }
+.note-column { align-self: flex-start; position: sticky; top: 8px; }
+.gradio-container { overflow: clip !important; }  /* 'hidden' would make it a scroll box and stop the note sticking */
 .note .katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }
 .stats table { font-variant-numeric: tabular-nums; }
 """
