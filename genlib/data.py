@@ -14,6 +14,7 @@ import gzip
 import io
 import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -255,3 +256,132 @@ def toy_2d(name: str, n: int, seed: int = 0) -> torch.Tensor:
         k = torch.randint(len(cells), (n,), generator=g)
         return cells[k] - 2.0 + torch.rand(n, 2, generator=g)
     raise ValueError(f"unknown toy set {name!r}; choose one of {TOY_SETS}")
+
+
+# ---- sequence tasks for the Transformer (generated, seeded) --------------------------------------------
+PAD, BOS, EOS = 0, 1, 2
+SPECIALS = ["<pad>", "<bos>", "<eos>"]
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _below_thousand(n: int) -> list[str]:
+    words = []
+    if n >= 100:
+        words += [_UNITS[n // 100], "hundred"]
+        n %= 100
+        if n:
+            words.append("and")
+    if n >= 20:
+        words.append(_TENS[n // 10])
+        if n % 10:
+            words.append(_UNITS[n % 10])
+    elif n or not words:
+        words.append(_UNITS[n])
+    return words
+
+
+def number_to_words(n: int) -> str:
+    """British English words for 0 <= n < 10^6: 312 -> 'three hundred and twelve', 1012 -> 'one thousand and twelve'."""
+    if not 0 <= n < 1_000_000:
+        raise ValueError("numbers from 0 to 999999")
+    if n < 1000:
+        return " ".join(_below_thousand(n))
+    words = _below_thousand(n // 1000) + ["thousand"]
+    rest = n % 1000
+    if rest:
+        words += (["and"] if rest < 100 else []) + _below_thousand(rest)
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class SeqTask:
+    """A source -> target task with its vocabularies (index 0, 1, 2 = <pad>, <bos>, <eos> in both)."""
+
+    name: str
+    src_vocab: tuple[str, ...]
+    tgt_vocab: tuple[str, ...]
+    max_src: int  # tokens, without EOS
+    max_tgt: int
+
+    def tokenize(self, text: str) -> list[str]:
+        """Split user text into source tokens: words for 'numbers', single symbols for 'copy'."""
+        text = text.strip().lower()
+        if self.name == "numbers":
+            return text.replace("-", " ").replace(",", " ").split()
+        return [c for c in text if not c.isspace() and c != ","]
+
+    def encode_src(self, text: str) -> list[int]:
+        """Token ids + EOS; ValueError with a readable message for empty, unknown or too long input."""
+        tokens = self.tokenize(text)
+        if not tokens:
+            raise ValueError("the input is empty")
+        unknown = sorted({t for t in tokens if t not in self.src_vocab[3:]})
+        if unknown:
+            shown = ", ".join(repr(t) for t in unknown[:5]) + (" …" if len(unknown) > 5 else "")
+            raise ValueError(f"unknown token{'s' if len(unknown) > 1 else ''} {shown}; the vocabulary is "
+                             + " ".join(self.src_vocab[3:]))
+        if len(tokens) > self.max_src:
+            raise ValueError(f"{len(tokens)} tokens; this model reads at most {self.max_src}")
+        return [self.src_vocab.index(t) for t in tokens] + [EOS]
+
+    def decode_tgt(self, ids: list[int]) -> str:
+        out = []
+        for i in ids:
+            if i == EOS:
+                break
+            if i >= 3:
+                out.append(self.tgt_vocab[i])
+        return ("" if self.name == "numbers" else " ").join(out)
+
+    def pair(self, rng: np.random.Generator, heldout: bool = False) -> tuple[str, str]:
+        """One random (source text, target text) example. Numbers: the digit count is uniform over 1..6 (4..6 for
+        held-out examples: below 1000 every number is seen in training, so only larger ones can be held out)."""
+        if self.name == "numbers":
+            digits = int(rng.integers(4 if heldout else 1, 7))
+            n = int(rng.integers(0 if digits == 1 else 10 ** (digits - 1), 10**digits))
+            return number_to_words(n), str(n)
+        length = int(rng.integers(1, self.max_src + 1))
+        seq = " ".join(str(int(v)) for v in rng.integers(0, 10, length))
+        return seq, seq
+
+    def tgt_ids(self, text: str) -> list[int]:
+        tokens = list(text) if self.name == "numbers" else text.split()
+        return [self.tgt_vocab.index(t) for t in tokens] + [EOS]
+
+
+_NUMBER_WORDS = tuple(sorted(set(_UNITS) | set(_TENS[2:]) | {"hundred", "thousand", "and"}))
+DIGITS = tuple(str(d) for d in range(10))
+SEQ_TASKS = {
+    "copy": SeqTask("copy", tuple(SPECIALS) + DIGITS, tuple(SPECIALS) + DIGITS, max_src=10, max_tgt=11),
+    "numbers": SeqTask("numbers", tuple(SPECIALS) + _NUMBER_WORDS, tuple(SPECIALS) + DIGITS, max_src=16, max_tgt=7),
+}
+
+
+def seq_dataset(task: str, n: int, seed: int, exclude: set[str] | None = None, heldout: bool = False) -> list[tuple[str, str]]:
+    """n random pairs. heldout=True: distinct sources, drawn as held-out examples; otherwise repeats are allowed
+    but sources in `exclude` (the held-out set) are skipped."""
+    spec, rng = SEQ_TASKS[task], np.random.default_rng(seed)
+    seen, out = set(exclude or ()), []
+    while len(out) < n:
+        src, tgt = spec.pair(rng, heldout)
+        if src in seen:
+            continue
+        if heldout:
+            seen.add(src)
+        out.append((src, tgt))
+    return out
+
+
+def seq_batch(task: str, pairs: list[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(src (B, S) with EOS, tgt (B, T + 1) = BOS + target + EOS), right-padded with PAD."""
+    spec = SEQ_TASKS[task]
+    srcs = [spec.encode_src(s) for s, _ in pairs]
+    tgts = [[BOS] + spec.tgt_ids(t) for _, t in pairs]
+
+    def pad(rows):
+        width = max(map(len, rows))
+        return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
+
+    return pad(srcs), pad(tgts)

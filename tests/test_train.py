@@ -86,4 +86,4 @@ def test_flow2d_smoke_run(tmp_path):
     m = json.loads((out / "metrics.json").read_text())
     assert m["dataset"] == "toy-ring8" and m["steps"] == 2
     card = (out / "README.md").read_text()
-    assert "datasets:" not in card and "Synthetic points" in card
+    assert "datasets:" not in card and "Synthetic data" in card
