@@ -87,3 +87,13 @@ def test_flow2d_smoke_run(tmp_path):
     assert m["dataset"] == "toy-ring8" and m["steps"] == 2
     card = (out / "README.md").read_text()
     assert "datasets:" not in card and "Synthetic data" in card
+
+
+def test_transformer_smoke_run_averages_checkpoints(tmp_path):
+    out = train.main(["transformer_numbers", "--epochs", "1", "--batch-size", "20", "--limit", "200",
+                      "--out", str(tmp_path / "tn")])
+    model = hub.load_from(out, "transformer_numbers")
+    assert model.generator.out_features == len(train.data.SEQ_TASKS["numbers"].tgt_vocab)
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["checkpoints_averaged"] == 5 and m["steps"] == 10 and m["heldout_pairs"] == 1000
+    assert 0.0 <= m["final"]["heldout_exact_match_averaged"] <= 1.0 and m["final"]["kept"] in ("averaged", "last")
