@@ -10,7 +10,8 @@ from gradio_client.exceptions import AppError  # noqa: E402
 
 ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language",
              "/flow2d_field", "/flow2d_animate", "/flow2d_compare", "/flow2d_paths", "/flow2d_langevin", "/flow_sample",
-             "/flow_guidance"}
+             "/flow_guidance", "/transformer_decode", "/transformer_mask", "/transformer_posenc", "/transformer_noam",
+             "/transformer_smoothing"}
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +142,30 @@ def _raw_call(base: str, api_name: str, data_json: str) -> str:
 def test_flow_guidance_endpoint(client):
     sheet, status = client.predict(2, 5, "euler", 0.5, 4, 0, api_name="/flow_guidance")
     assert np.asarray(Image.open(sheet)).shape[:2] == (7 * 30 + 2, 4 * 30 + 2) and "w=10:" in status
+
+
+def test_transformer_decode_endpoint(client):
+    out, steps, attn, status = client.predict("numbers", "three hundred and twelve thousand and five", "beam", 4, 1.0, 0,
+                                              "dec_src", api_name="/transformer_decode")
+    assert out == "**312005**" and "matches the words" in status and attn.count("<svg") == 2 * 4
+    with pytest.raises(AppError, match="greater than maximum value 8"):  # beam 10^6
+        client.predict("numbers", "seven", "beam", 10**6, 1.0, 0, "dec_src", api_name="/transformer_decode")
+    with pytest.raises(AppError, match="less than minimum value 0.05"):  # temperature 0
+        client.predict("numbers", "seven", "sample", 4, 0, 0, "dec_src", api_name="/transformer_decode")
+    out, _, _, status = client.predict("numbers", "x" * 10_000, "greedy", 4, 1.0, 0, "dec_src", api_name="/transformer_decode")
+    assert out == "" and "10000 characters" in status
+    out, _, _, status = client.predict("numbers", "", "greedy", 4, 1.0, 0, "dec_src", api_name="/transformer_decode")
+    assert "empty" in status
+    out, _, _, status = client.predict("copy", "9 8 7 6 5", "greedy", 4, 1.0, 0, "enc_self", api_name="/transformer_decode")
+    assert out == "**9 8 7 6 5**"
+
+
+def test_transformer_plot_endpoints(client):
+    svg, status = client.predict(6, api_name="/transformer_mask")
+    assert svg.count("<rect") == 36
+    svg, status = client.predict("0, 1", 128, api_name="/transformer_posenc")
+    assert svg.count("<polyline") == 2
+    svg, status = client.predict(256, 1000, api_name="/transformer_noam")
+    assert "at step 1000" in status
+    svg, status = client.predict(0.3, 20, api_name="/transformer_smoothing")
+    assert "0.7" in status

@@ -1,0 +1,353 @@
+"""The Transformer tab: decode an input of the copy or the number-words task greedily, by beam search or by sampling,
+with per-step token probabilities and the attention maps of every layer and head; and plots of the pieces:
+the subsequent mask, positional encodings, the Noam schedule and label smoothing.
+
+Every callback is a plain function of its inputs (tested without a server); `build()` wires them to Gradio.
+The model code is in genlib.transformer.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import gradio as gr
+import numpy as np
+import torch
+
+from demos import ui
+from genlib import data, hub
+from genlib.transformer import (LabelSmoothing, beam_search, greedy_decode, padding_mask, positional_encoding, rate,
+                                sample_decode, subsequent_mask, target_mask)
+
+TAB_ID = "transformer"
+TITLE = "transformer_title"
+TASKS = list(data.SEQ_TASKS)
+TASK_CHOICES = [("number words → digits", "numbers"), ("copy digits", "copy")]
+METHODS = ["greedy", "beam", "sample"]
+MAX_CHARS = 300  # longer inputs are refused before any work
+MAX_BEAM = 8
+KINDS = [("encoder self-attention", "enc_self"), ("decoder self-attention (masked)", "dec_self"),
+         ("decoder–encoder attention", "dec_src")]
+EXAMPLES = {"numbers": ["three hundred and twelve", "fourteen thousand and seven", "nine hundred and ninety nine thousand",
+                        "twenty one thousand four hundred and fifty", "seventeen"],
+            "copy": ["3 1 4 1 5 9 2 6", "7 7 7 0 1", "9 8 7 6 5 4 3 2 1 0"]}
+
+ui.add_strings(
+    en={
+        "transformer_title": "Transformer",
+        "transformer_run_h": "### Decode an input",
+        "transformer_task": "Task",
+        "transformer_input": "Input",
+        "transformer_method": "Decoding",
+        "transformer_beam": "Beam width",
+        "transformer_temperature": "Temperature",
+        "transformer_seed": "Seed",
+        "transformer_run": "Decode",
+        "transformer_examples": "Examples",
+        "transformer_output": "Output",
+        "transformer_steps": "Per-step token probabilities",
+        "transformer_attn_h": "### Attention maps (every layer and head)",
+        "transformer_kind": "Attention",
+        "transformer_parts_h": "### The parts, plotted",
+        "transformer_mask_size": "Subsequent mask: sequence length",
+        "transformer_pe_dims": "Positional encoding: dimensions (comma-separated)",
+        "transformer_pe_d": "d_model",
+        "transformer_noam_d": "Noam: d_model",
+        "transformer_noam_warmup": "Noam: warm-up steps",
+        "transformer_ls_eps": "Label smoothing ε",
+        "transformer_ls_v": "Vocabulary size V",
+    },
+    zh={
+        "transformer_title": "Transformer",
+        "transformer_run_h": "### 解码一个输入",
+        "transformer_task": "任务",
+        "transformer_input": "输入",
+        "transformer_method": "解码方式",
+        "transformer_beam": "束宽",
+        "transformer_temperature": "温度",
+        "transformer_seed": "随机种子",
+        "transformer_run": "解码",
+        "transformer_examples": "示例",
+        "transformer_output": "输出",
+        "transformer_steps": "每一步的词元概率",
+        "transformer_attn_h": "### 注意力图（每一层、每一个头）",
+        "transformer_kind": "注意力",
+        "transformer_parts_h": "### 各个部件的图示",
+        "transformer_mask_size": "后续位置掩码：序列长度",
+        "transformer_pe_dims": "位置编码：维度（用逗号分隔）",
+        "transformer_pe_d": "d_model",
+        "transformer_noam_d": "Noam：d_model",
+        "transformer_noam_warmup": "Noam：预热步数",
+        "transformer_ls_eps": "标签平滑 ε",
+        "transformer_ls_v": "词表大小 V",
+    },
+)
+
+
+# ---- decoding ---------------------------------------------------------------------------------------------
+def _model(task: str):
+    try:
+        return hub.load(f"transformer_{task}"), ""
+    except hub.ModelUnavailable as err:
+        return None, str(err)
+
+
+def _tgt_token(spec, i: int) -> str:
+    return spec.tgt_vocab[i] if i >= 3 else spec.tgt_vocab[i].replace("<", "‹").replace(">", "›")
+
+
+def steps_table(spec, decoded) -> str:
+    """An HTML table: step, chosen token and its probability, and the three most likely tokens."""
+    rows = []
+    for k, (tok, lp) in enumerate(zip(decoded.tokens, decoded.step_log_probs), start=1):
+        p = lp.exp()
+        top = p.topk(3)
+        alts = ", ".join(f"{html.escape(_tgt_token(spec, int(i)))} {float(v):.3f}" for v, i in zip(top.values, top.indices))
+        rows.append(f"<tr><td>{k}</td><td><b>{html.escape(_tgt_token(spec, tok))}</b></td><td>{float(p[tok]):.4f}</td>"
+                    f"<td>{alts}</td></tr>")
+    return ('<div class="stats"><table><tr><th>step</th><th>token</th><th>p</th><th>top 3</th></tr>'
+            + "".join(rows) + "</table></div>")
+
+
+def heatmap_svg(weights: np.ndarray, rows: list[str], cols: list[str], title: str, cell: int = 14) -> str:
+    """One attention matrix (T_q, T_k) as an SVG grid, darker = more weight, with token labels."""
+    left, top = 8 + 7 * max(map(len, rows), default=1), 8 + 7 * max(map(len, cols), default=1) + 16
+    w, h = left + cell * len(cols) + 4, top + cell * len(rows) + 4
+    parts = [f'<text x="2" y="12" font-size="11" fill="#111827">{html.escape(title)}</text>']
+    for j, c in enumerate(cols):
+        x = left + j * cell + cell / 2
+        parts.append(f'<text transform="translate({x:.0f},{top - 4}) rotate(-60)" font-size="10">{html.escape(c)}</text>')
+    for i, r in enumerate(rows):
+        parts.append(f'<text x="{left - 3}" y="{top + i * cell + cell * 0.75:.0f}" font-size="10" text-anchor="end">{html.escape(r)}</text>')
+        for j in range(len(cols)):
+            v = float(weights[i, j])
+            shade = int(255 - 215 * v)
+            parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
+                         f'fill="rgb({shade},{shade},255)"><title>{html.escape(r)} → {html.escape(c)}: {v:.3f}</title></rect>')
+    return f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{html.escape(title)}">{"".join(parts)}</svg>'
+
+
+def attention_html(maps: dict, kind: str, src_tokens: list[str], tgt_tokens: list[str]) -> str:
+    """All layers x heads of one kind of attention, as a grid of labelled heatmaps."""
+    rows_lab, cols_lab = {"enc_self": (src_tokens, src_tokens), "dec_self": (tgt_tokens, tgt_tokens),
+                          "dec_src": (tgt_tokens, src_tokens)}[kind]
+    out = []
+    for layer, w in enumerate(maps[kind]):
+        heads = "".join(heatmap_svg(w[0, h].numpy(), rows_lab, cols_lab, f"layer {layer + 1}, head {h + 1}")
+                        for h in range(w.shape[1]))
+        out.append(f'<div style="display:flex;flex-wrap:wrap;gap:10px">{heads}</div>')
+    return "".join(out)
+
+
+def _with_notes(c: ui.Clamped, msg: str) -> str:
+    return f"{c.note()} {msg}" if c.messages else msg
+
+
+def decode(task="numbers", text="three hundred and twelve", method="greedy", beam=4, temperature=1.0, seed=0,
+           kind="dec_src"):
+    """Decode `text` -> (output markdown, per-step table html, attention html, status)."""
+    c = ui.Clamped()
+    task = c.choice("task", task, TASKS, "numbers")
+    method = c.choice("decoding", method, METHODS, "greedy")
+    beam = c.int("beam width", beam, 1, MAX_BEAM, 4)
+    temperature = c.float("temperature", temperature, 0.05, 5.0, 1.0)
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    kind = c.choice("attention", kind, [k for _, k in KINDS], "dec_src")
+    spec = data.SEQ_TASKS[task]
+    text = "" if text is None else str(text)
+    if len(text) > MAX_CHARS:
+        return "", "", "", _with_notes(c, ui.message(f"The input has {len(text)} characters; this demo reads at most {MAX_CHARS}.", "warn"))
+    try:
+        src_ids = spec.encode_src(text)
+    except ValueError as err:
+        return "", "", "", _with_notes(c, ui.message(f"Cannot read this input: {err}.", "warn"))
+    model, msg = _model(task)
+    if model is None:
+        return "", "", "", ui.message(msg, "error")
+    src = torch.tensor([src_ids])
+    src_mask = padding_mask(src, data.PAD)
+    max_len = spec.max_tgt + 2
+    if method == "greedy":
+        out = greedy_decode(model, src, src_mask, max_len, data.BOS, data.EOS)
+    elif method == "beam":
+        out = beam_search(model, src, src_mask, max_len, data.BOS, data.EOS, width=beam)
+    else:
+        out = sample_decode(model, src, src_mask, max_len, data.BOS, data.EOS, temperature=temperature, seed=seed)
+    result = spec.decode_tgt(out.tokens)
+    # one teacher-forced pass over the decoded output fills every layer's attention weights
+    tgt = torch.tensor([[data.BOS] + out.tokens])
+    with torch.no_grad():
+        model(src, tgt, src_mask, target_mask(tgt, data.PAD))
+    src_tokens = spec.tokenize(text) + ["‹eos›"]
+    tgt_tokens = ["‹bos›"] + [_tgt_token(spec, t) for t in out.tokens]
+    how = {"greedy": "greedy", "beam": f"beam search, width {beam}", "sample": f"sampling, T = {temperature:g}, seed {seed}"}[method]
+    truth = ""
+    if task == "numbers" and result.isdigit():
+        ok = (str(int(result)) == result and int(result) < 1_000_000
+              and data.number_to_words(int(result)) == " ".join(spec.tokenize(text)))
+        truth = " ✓ matches the words" if ok else " ✗ not what the words say"
+    status = c.note() or ui.message(f"{how}: log-probability {out.score:.3f}{truth}")
+    return (f"**{html.escape(result) or '(empty)'}**", steps_table(spec, out),
+            attention_html(model.attention_maps(), kind, src_tokens, tgt_tokens), status)
+
+
+# ---- the parts, plotted --------------------------------------------------------------------------------------
+COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
+
+
+def lines_svg(series: dict[str, np.ndarray], x: np.ndarray, title: str, width: int = 420, height: int = 200,
+              marker: tuple[float, float] | None = None) -> str:
+    """Several lines over a shared x axis with a legend (inline SVG)."""
+    ys = np.concatenate([np.asarray(v, dtype=float) for v in series.values()])
+    lo, hi = float(ys.min()), float(ys.max())
+    span, xspan = (hi - lo) or 1.0, float(x[-1] - x[0]) or 1.0
+    px = lambda v: 46 + (width - 56) * (v - x[0]) / xspan  # noqa: E731
+    py = lambda v: 22 + (height - 46) * (1 - (v - lo) / span)  # noqa: E731
+    parts = [f'<text x="46" y="14" font-size="11">{html.escape(title)}</text>',
+             f'<text x="2" y="26" font-size="10">{hi:.3g}</text><text x="2" y="{height - 22}" font-size="10">{lo:.3g}</text>',
+             f'<text x="46" y="{height - 6}" font-size="10">{x[0]:g}</text>',
+             f'<text x="{width - 10}" y="{height - 6}" font-size="10" text-anchor="end">{x[-1]:g}</text>']
+    step = max(1, len(x) // 300)
+    for k, (label, v) in enumerate(series.items()):
+        color = COLORS[k % len(COLORS)]
+        pts = " ".join(f"{px(x[i]):.1f},{py(v[i]):.1f}" for i in range(0, len(x), step))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.6"/>')
+        parts.append(f'<text x="{width - 10}" y="{30 + 12 * k}" font-size="10" fill="{color}" text-anchor="end">{html.escape(label)}</text>')
+    if marker:
+        parts.append(f'<circle cx="{px(marker[0]):.1f}" cy="{py(marker[1]):.1f}" r="4" fill="#f97316"/>')
+    return f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" role="img" aria-label="{html.escape(title)}">{"".join(parts)}</svg>'
+
+
+def mask_view(size=8):
+    c = ui.Clamped()
+    n = c.int("length", size, 1, 32, 8)
+    m = subsequent_mask(n)[0].float().numpy()
+    labels = [str(i) for i in range(n)]
+    svg = heatmap_svg(m, labels, labels, f"subsequent_mask({n}): row i may attend to columns j ≤ i")
+    return svg, c.note() or ui.message(f"{int(m.sum())} of {n * n} entries are allowed: n (n + 1) / 2 = {n * (n + 1) // 2}")
+
+
+def _parse_dims(dims, d_model: int, c: ui.Clamped) -> list[int]:
+    out = []
+    for part in str(dims or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(int(part))
+        except ValueError:
+            c.messages.append(f"dimension {part!r} is not an integer; skipped")
+    kept = [d for d in out if 0 <= d < d_model][:6]
+    if len(kept) < len([d for d in out if 0 <= d < d_model]) or len(kept) < len(out):
+        c.messages.append(f"showing up to 6 dimensions in [0, {d_model - 1}]")
+    return kept or [4, 5, 8, 9]
+
+
+def posenc_view(dims="4, 5, 8, 9", d_model=64):
+    c = ui.Clamped()
+    d = c.int("d_model", d_model, 4, 512, 64)
+    d -= d % 2
+    chosen = _parse_dims(dims, d, c)
+    pe = positional_encoding(100, d).numpy()
+    series = {f"dim {k} ({'sin' if k % 2 == 0 else 'cos'}, wavelength {2 * math.pi * 10000 ** ((k - k % 2) / d):.0f})": pe[:, k]
+              for k in chosen}
+    return lines_svg(series, np.arange(100), f"PE(pos, dim), d_model = {d}, positions 0–99"), c.note() or ui.message(
+        "Even dimensions are sines, odd ones cosines; the wavelength grows geometrically from 2π to 10000·2π.")
+
+
+def noam_view(d_model=512, warmup=4000, factor=1.0):
+    c = ui.Clamped()
+    d = c.int("d_model", d_model, 8, 4096, 512)
+    w = c.int("warm-up", warmup, 1, 100_000, 4000)
+    f = c.float("factor", factor, 0.01, 10.0, 1.0)
+    steps = np.arange(1, max(4 * w, 2000) + 1)
+    lr = np.array([rate(int(s), d, f, w) for s in steps])
+    peak = rate(w, d, f, w)
+    return (lines_svg({"lr": lr}, steps, f"Noam: d_model = {d}, warm-up = {w}, factor = {f:g}", marker=(w, peak)),
+            c.note() or ui.message(f"Peak learning rate {peak:.3g} at step {w} = factor · d_model^-0.5 · warmup^-0.5"))
+
+
+def smoothing_view(eps=0.1, vocab=13):
+    """The target distribution for one token, and the loss KL(q || p) against the probability p of the true
+    token when the rest of p is spread evenly."""
+    c = ui.Clamped()
+    e = c.float("epsilon", eps, 0.0, 0.99, 0.1)
+    V = c.int("vocabulary size", vocab, 3, 100, 13)
+    q = LabelSmoothing(V, padding_idx=0, smoothing=e).target_distribution(torch.tensor([3]))[0].numpy()
+    bars = "".join(f'<rect x="{10 + i * 300 / V:.1f}" y="{130 - 110 * v:.1f}" width="{300 / V - 2:.1f}" height="{110 * v:.1f}" '
+                   f'fill="{"#2563eb" if i == 3 else "#93c5fd"}"><title>token {i}: {v:.4f}</title></rect>' for i, v in enumerate(q))
+    bar_svg = (f'<svg viewBox="0 0 320 150" width="100%" style="max-width:320px" role="img" aria-label="target distribution">'
+               f'<text x="10" y="12" font-size="11">q: {1 - e:.3g} on the true token (3), {e / (V - 2):.3g} on each other, 0 on padding (0)</text>'
+               f'{bars}<line x1="8" y1="130" x2="312" y2="130" stroke="#111827"/></svg>')
+    p_true = np.linspace(0.01, 0.999, 200)
+    others = (1 - p_true) / (V - 2)  # the rest spread over the V - 2 non-padding tokens
+
+    def kl(p, rest):
+        out = np.where(q[3] > 0, q[3] * (np.log(np.maximum(q[3], 1e-30)) - np.log(p)), 0.0)
+        if e > 0:
+            out = out + (V - 2) * (e / (V - 2)) * (np.log(e / (V - 2)) - np.log(rest))
+        return out
+
+    curve = lines_svg({f"KL(q || p), ε = {e:g}": kl(p_true, others)}, p_true, "loss against p(true token)")
+    best = p_true[np.argmin(kl(p_true, others))]
+    return bar_svg + curve, c.note() or ui.message(
+        f"The loss is smallest at p(true) ≈ {best:.3f} = 1 − ε, not at 1: the model is penalised for over-confidence.")
+
+
+# ---- layout ---------------------------------------------------------------------------------------------------
+def build() -> gr.Markdown:
+    with gr.Row():
+        with gr.Column(scale=5, elem_classes=["note-column"]):
+            note = ui.note_panel(TAB_ID)
+        with gr.Column(scale=6):
+            gr.Markdown(ui.t("transformer_run_h"))
+            with gr.Row():
+                task = gr.Radio(TASK_CHOICES, value="numbers", label=ui.t("transformer_task"))
+                method = gr.Radio(METHODS, value="greedy", label=ui.t("transformer_method"))
+            text = gr.Textbox(EXAMPLES["numbers"][0], label=ui.t("transformer_input"), max_lines=2, elem_id="transformer-input")
+            example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
+            with gr.Row():
+                beam = gr.Slider(1, MAX_BEAM, value=4, step=1, label=ui.t("transformer_beam"))
+                temperature = gr.Slider(0.05, 5.0, value=1.0, step=0.05, label=ui.t("transformer_temperature"))
+                seed = gr.Number(0, precision=0, label=ui.t("transformer_seed"))
+            run = gr.Button(ui.t("transformer_run"), variant="primary", elem_id="transformer-run")
+            output = gr.Markdown(elem_id="transformer-output")
+            status = gr.Markdown()
+            steps = gr.HTML(elem_id="transformer-steps")
+            gr.Markdown(ui.t("transformer_attn_h"))
+            kind = gr.Radio(KINDS, value="dec_src", label=ui.t("transformer_kind"))
+            attn = gr.HTML(elem_id="transformer-attn")
+
+            gr.Markdown(ui.t("transformer_parts_h"))
+            size = gr.Slider(1, 32, value=8, step=1, label=ui.t("transformer_mask_size"))
+            mask_html, mask_status = gr.HTML(), gr.Markdown()
+            with gr.Row():
+                dims = gr.Textbox("4, 5, 8, 9", label=ui.t("transformer_pe_dims"))
+                pe_d = gr.Slider(4, 512, value=64, step=2, label=ui.t("transformer_pe_d"))
+            pe_html, pe_status = gr.HTML(), gr.Markdown()
+            with gr.Row():
+                noam_d = gr.Slider(8, 4096, value=512, step=8, label=ui.t("transformer_noam_d"))
+                noam_w = gr.Slider(1, 20000, value=4000, step=1, label=ui.t("transformer_noam_warmup"))
+            noam_html, noam_status = gr.HTML(), gr.Markdown()
+            with gr.Row():
+                ls_eps = gr.Slider(0.0, 0.9, value=0.1, step=0.01, label=ui.t("transformer_ls_eps"))
+                ls_v = gr.Slider(3, 100, value=13, step=1, label=ui.t("transformer_ls_v"))
+            ls_html, ls_status = gr.HTML(), gr.Markdown()
+
+    inputs = [task, text, method, beam, temperature, seed, kind]
+    outputs = [output, steps, attn, status]
+    run.click(decode, inputs, outputs, api_name="transformer_decode", concurrency_id="model", concurrency_limit=1)
+    text.submit(decode, inputs, outputs, api_visibility="private", concurrency_id="model", concurrency_limit=1)
+    kind.change(decode, inputs, outputs, api_visibility="private", show_progress="hidden")
+    example.change(lambda e: (e, "copy" if e and e[0].isdigit() else "numbers") if e else (gr.skip(), gr.skip()),
+                   example, [text, task], api_visibility="private").then(decode, inputs, outputs, api_visibility="private")
+    # the plots: drawn on page load and whenever one of their controls changes
+    gr.on(None, mask_view, size, [mask_html, mask_status], api_name="transformer_mask", show_progress="hidden",
+          trigger_mode="always_last")
+    gr.on(None, posenc_view, [dims, pe_d], [pe_html, pe_status], api_name="transformer_posenc", show_progress="hidden",
+          trigger_mode="always_last")
+    gr.on(None, noam_view, [noam_d, noam_w], [noam_html, noam_status], api_name="transformer_noam",
+          show_progress="hidden", trigger_mode="always_last")
+    gr.on(None, smoothing_view, [ls_eps, ls_v], [ls_html, ls_status], api_name="transformer_smoothing",
+          show_progress="hidden", trigger_mode="always_last")
+    return note

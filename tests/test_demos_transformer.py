@@ -1,0 +1,105 @@
+"""The Transformer tab's callbacks as plain functions: decoding, bad input, the plots of the parts."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from demos import transformer as tab
+from genlib import data, hub
+from genlib.transformer import Transformer
+
+
+@pytest.fixture
+def tiny_models(tmp_path, monkeypatch):
+    """Untrained tiny Transformers for both tasks in GENLIB_WEIGHTS_DIR."""
+    for task, spec in data.SEQ_TASKS.items():
+        torch.manual_seed(0)
+        Transformer(len(spec.src_vocab), len(spec.tgt_vocab), N=1, d_model=16, d_ff=32, h=2, dropout=0.0,
+                    max_len=64).save_pretrained(tmp_path / f"transformer_{task}")
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    hub.clear_cache()
+    yield tmp_path
+    hub.clear_cache()
+
+
+@pytest.mark.parametrize("method", ["greedy", "beam", "sample"])
+def test_decode_shows_output_probabilities_and_attention(tiny_models, method):
+    out, steps, attn, status = tab.decode("numbers", "three hundred and twelve", method, 3, 0.7, 4, "dec_src")
+    assert out.startswith("**") and "<table>" in steps and steps.count("<tr>") >= 2
+    assert attn.count("<svg") == 1 * 2  # 1 layer x 2 heads
+    assert "three" in attn and "‹bos›" in attn  # rows are output tokens, columns source words
+    assert {"greedy": "greedy", "beam": "beam search, width 3", "sample": "sampling, T = 0.7, seed 4"}[method] in status
+    again = tab.decode("numbers", "three hundred and twelve", method, 3, 0.7, 4, "dec_src")
+    assert again == (out, steps, attn, status)  # seeded
+
+
+@pytest.mark.parametrize("kind,count", [("enc_self", 2), ("dec_self", 2), ("dec_src", 2)])
+def test_every_kind_of_attention(tiny_models, kind, count):
+    _, _, attn, _ = tab.decode("copy", "1 2 3", "greedy", 1, 1.0, 0, kind)
+    assert attn.count("<svg") == count and "layer 1, head 2" in attn
+
+
+@pytest.mark.parametrize("text,expect", [
+    ("", "the input is empty"), ("   ", "the input is empty"), ("three dozen", "unknown token 'dozen'"),
+    ("x" * 10_000, "10000 characters; this demo reads at most 300"),
+    ("one " * 40, "40 tokens; this model reads at most 16"), (None, "the input is empty"),
+])
+def test_bad_text_gets_a_message(tiny_models, text, expect):
+    out, steps, attn, status = tab.decode("numbers", text, "greedy", 4, 1.0, 0, "dec_src")
+    assert expect in status and out == steps == attn == ""
+
+
+def test_out_of_range_settings_are_clamped(tiny_models):
+    *_, status = tab.decode("numbers", "seven", "beam", 10**6, 1.0, 0, "dec_src")
+    assert "beam width: 1000000 is outside [1, 8]" in status
+    *_, status = tab.decode("numbers", "seven", "sample", 4, 0.0, 0, "dec_src")
+    assert "temperature: 0 is outside [0.05, 5]" in status
+    *_, status = tab.decode("numbers", "seven", "sample", 4, 1e9, 0, "dec_src")
+    assert "temperature: 1e+09 is outside" in status
+    *_, status = tab.decode("klingon", "7", "telepathy", 4, float("nan"), 0, "nope")
+    assert "task: 'klingon'" in status and "decoding: 'telepathy'" in status and "temperature: nan" in status
+
+
+def test_copy_task_reads_digits(tiny_models):
+    out, *_ , status = tab.decode("copy", "31415", "greedy", 1, 1.0, 0, "enc_self")
+    assert "Cannot read" not in status
+    *_, status = tab.decode("copy", "3 a 1", "greedy", 1, 1.0, 0, "enc_self")
+    assert "unknown token 'a'" in status
+
+
+def test_missing_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    hub.clear_cache()
+    try:
+        out, _, _, status = tab.decode("numbers", "seven", "greedy", 1, 1.0, 0, "dec_src")
+        assert out == "" and "⛔" in status and "transformer_numbers" in status
+    finally:
+        hub.clear_cache()
+
+
+def test_mask_view():
+    svg, status = tab.mask_view(5)
+    assert svg.count("<rect") == 25 and "15 of 25" in status
+    _, status = tab.mask_view(10**6)
+    assert "outside [1, 32]" in status
+
+
+def test_posenc_view():
+    svg, status = tab.posenc_view("0, 1, 30", 64)
+    assert svg.count("<polyline") == 3 and "dim 1 (cos" in svg
+    svg, status = tab.posenc_view("a, 999, -1", 64)
+    assert svg.count("<polyline") == 4 and "'a' is not an integer" in status  # falls back to the default dimensions
+
+
+def test_noam_view_marks_the_peak():
+    svg, status = tab.noam_view(512, 4000)
+    assert "at step 4000" in status and f"{512 ** -0.5 * 4000 ** -0.5:.3g}" in status and "<circle" in svg
+
+
+def test_smoothing_view_minimum_is_at_one_minus_eps():
+    svg, status = tab.smoothing_view(0.2, 10)
+    assert svg.count("<rect") == 10 and "p(true) ≈ 0.8" in status
+    _, status = tab.smoothing_view(5.0, 10**6)
+    assert "epsilon: 5 is outside" in status and "vocabulary size: 1000000 is outside" in status
