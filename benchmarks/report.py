@@ -70,11 +70,34 @@ def main() -> None:
                              f"{m['wall_time_s'] / 60:.1f} min | {json.dumps(m['final'])} |")
         lines += ["", f"Target: DDPM training ≤ 30 minutes — {verdict(ddpm['wall_time_s'] <= 1800)}.", ""]
     lines += flow_section(_load(RESULTS / "flow.json"))
+    lines += transformer_section(_load(RESULTS / "transformer.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def transformer_section(tf: dict) -> list[str]:
+    """The Transformer tab's figures (benchmarks/transformer.py)."""
+    if not tf:
+        return []
+    lines = [f"## Transformer (`{tf['command']}`)", "", f"Machine: {tf['machine']}. Exact match = the greedy output equals the "
+             "target string. Held-out: the examples `train.py` excluded from training (number task: 4–6-digit numbers, "
+             "since every smaller number occurs in training); fresh: new draws from the training distribution.", "",
+             "| task | held-out exact match | fresh exact match | greedy latency (1 example) | beam-4 latency | training |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for task, m in tf["tasks"].items():
+        lines.append(f"| {task} | {m['heldout_exact_match']:.1%} (n = {m['heldout_n']}) | {m['fresh_exact_match']:.1%} "
+                     f"(n = {m['fresh_n']}) | {m['latency']['greedy']['median_ms']} ms | {m['latency']['beam4']['median_ms']} ms | "
+                     f"{m['training_wall_s'] / 60:.1f} min (`{m['training_command']}`, {m['steps']} steps) |")
+    t = tf["tasks"]
+    lines += ["", f"Latency: median of {tf['runs']} runs on the inputs `{t['numbers']['latency_input']}` and "
+              f"`{t['copy']['latency_input']}`.", "",
+              f"Targets: copy 100% — {verdict(t['copy']['heldout_exact_match'] == 1.0)}; number words ≥ 99% — "
+              f"{verdict(t['numbers']['heldout_exact_match'] >= 0.99)}; training ≤ 15 minutes per task — "
+              f"{verdict(max(m['training_wall_s'] for m in t.values()) <= 900)}.", ""]
+    return lines
 
 
 def flow_section(flow: dict) -> list[str]:
