@@ -1,5 +1,6 @@
 """The encoder-decoder Transformer of Vaswani et al. (2017, arXiv:1706.03762), built part by part in the order
-of the Annotated Transformer (Rush et al.), plus what it leaves out: beam search and checkpoint averaging.
+of the Annotated Transformer (Rush et al.), plus beam search and checkpoint averaging, which the Annotated
+Transformer only sketches in its "additional components" and does not use when it trains.
 
 Shapes: B batch, S source length, T target length, D = d_model, H heads, d_k = D / H, V vocabulary.
 Masks are boolean and broadcast against attention scores (B, H, T_q, T_k): True = may attend.
@@ -262,8 +263,9 @@ def average_checkpoints(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str,
 @dataclass
 class Decoded:
     tokens: list[int]  # the generated target tokens after BOS (EOS included when produced)
-    step_log_probs: list[torch.Tensor]  # per generated token: log p over the vocabulary (V,)
-    score: float  # sum of the chosen tokens' log-probabilities
+    step_log_probs: list[torch.Tensor]  # per generated token: log p over the vocabulary (V,) that the token was
+    # drawn from (for sampling: the temperature-adjusted distribution)
+    score: float  # sum of the chosen tokens' log-probabilities under the model itself (temperature 1)
 
 
 @torch.no_grad()
@@ -313,8 +315,8 @@ def sample_decode(model: Transformer, src, src_mask, max_len: int, bos: int, eos
 def beam_search(model: Transformer, src, src_mask, max_len: int, bos: int, eos: int, width: int = 4,
                 length_penalty: float = 0.0) -> Decoded:
     """Keep the `width` best partial outputs by total log-probability; a finished hypothesis (ending in EOS)
-    leaves the beam. The winner maximises score / len^length_penalty (0 = no normalisation).
-    Width 1 is greedy decoding."""
+    leaves the beam (so fewer than `width` may stay live). The winner maximises score / len^length_penalty, len
+    counting EOS (0 = no normalisation); `Decoded.score` is the raw sum. Width 1 is greedy decoding. src (1, S)."""
     memory = model.encode(src, src_mask)
     beams = [([bos], 0.0, [])]  # (tokens, score, per-step log-prob vectors)
     finished = []

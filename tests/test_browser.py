@@ -90,3 +90,18 @@ def test_flow_tab_slider_and_animation(browser, server):
         page.wait_for_selector("#flow-grid img", timeout=60_000)
     finally:
         ctx.close()
+
+
+def test_transformer_tab_decodes_and_draws_attention(browser, server):
+    ctx, page = _open(browser, server, "en-US")
+    try:
+        page.get_by_role("tab", name="Transformer").click()
+        page.wait_for_selector("#transformer-note .katex", timeout=30_000)
+        box = page.locator("#transformer-input textarea").first
+        box.fill("fourteen thousand and seven")
+        page.locator("#transformer-run").click()
+        page.wait_for_function("() => document.querySelector('#transformer-output').innerText.includes('14007')", timeout=30_000)
+        assert page.locator("#transformer-attn svg").count() == 8  # 2 layers x 4 heads
+        assert page.locator("#transformer-steps tr").count() >= 6
+    finally:
+        ctx.close()
