@@ -1,5 +1,6 @@
 """Screenshots of the real page for the README (headless Chromium): docs/screenshot-en.png, docs/screenshot-zh.png,
-and the flow-matching tab: docs/screenshot-flow-en.png (2-D part) and docs/screenshot-flow-mnist.png (guidance rows).
+the flow-matching tab: docs/screenshot-flow-en.png (2-D part) and docs/screenshot-flow-mnist.png (guidance rows),
+docs/screenshot-transformer.png (attention maps of a decoded number) and docs/screenshot-attention.png.
 
     python benchmarks/screenshots.py
 """
@@ -41,9 +42,29 @@ def main() -> None:
                 page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
                 page.close()
             flow_tab(browser, port)
+            transformer_tabs(browser, port)
             browser.close()
     finally:
         stop(proc)
+
+
+def transformer_tabs(browser, port: int) -> None:
+    page = browser.new_page(locale="en-US", viewport={"width": 1440, "height": 1100})
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
+    page.get_by_role("tab", name="Transformer").click()
+    page.wait_for_selector("#transformer-note .katex", timeout=30_000)
+    page.locator("#transformer-input textarea").first.fill("three hundred and twelve thousand and forty five")
+    page.locator("#transformer-run").click()
+    page.wait_for_selector("#transformer-attn svg", timeout=60_000)
+    page.locator("#transformer-attn").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-transformer.png"))
+    page.get_by_role("tab", name="Attention basics").click()
+    page.wait_for_selector("#attention-note .katex", timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-attention.png"))
+    page.close()
 
 
 def flow_tab(browser, port: int) -> None:

@@ -11,7 +11,7 @@ from gradio_client.exceptions import AppError  # noqa: E402
 ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language",
              "/flow2d_field", "/flow2d_animate", "/flow2d_compare", "/flow2d_paths", "/flow2d_langevin", "/flow_sample",
              "/flow_guidance", "/transformer_decode", "/transformer_mask", "/transformer_posenc", "/transformer_noam",
-             "/transformer_smoothing"}
+             "/transformer_smoothing", "/attention_single", "/attention_scaling", "/attention_example", "/attention_matrix"}
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,14 @@ def test_transformer_plot_endpoints(client):
     assert "at step 1000" in status
     svg, status = client.predict(0.3, 20, api_name="/transformer_smoothing")
     assert "0.7" in status
+
+
+def test_attention_endpoints(client):
+    plane, table, status = client.predict(30, 1.5, 1.0, api_name="/attention_single")
+    assert plane.startswith("<") and "<table" in table
+    with pytest.raises(AppError, match="greater than maximum value 5"):
+        client.predict(30, 1.5, 1e6, api_name="/attention_single")
+    out = client.predict(
+        {"headers": ["1", "2"], "data": [[1, 0], [0, 1]]}, {"headers": ["1", "2"], "data": [[1, 0], [0, 1], [1, 1]]},
+        {"headers": ["1"], "data": [[1], [2], [3]]}, True, 0, "end", api_name="/attention_matrix")
+    assert "causal" in out[-1].lower()  # 2 queries, 3 keys: the causal mask cannot apply, and the page says so

@@ -105,3 +105,18 @@ def test_transformer_tab_decodes_and_draws_attention(browser, server):
         assert page.locator("#transformer-steps tr").count() >= 6
     finally:
         ctx.close()
+
+
+def test_attention_tab_redraws_when_the_query_moves(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        page.get_by_role("tab", name="注意力基础").click()
+        page.wait_for_selector("#attention-note .katex", timeout=30_000)
+        before = page.locator("#attention-weights").inner_html()
+        box = page.locator("#attention-angle input[type=number]").first
+        box.fill("-120")
+        box.press("Enter")
+        page.wait_for_function("(b) => document.querySelector('#attention-weights').innerHTML !== b", arg=before, timeout=20_000)
+        assert page.locator("#attention-weight-matrix svg").count() >= 1
+    finally:
+        ctx.close()

@@ -1,0 +1,541 @@
+"""The attention-basics tab. Section 1: one query over five keys in the plane, each key holding a colour as its
+value; the scores, softmax weights and the blended colour as the query and a temperature move, and a random
+experiment on why the scores are divided by sqrt(d_k). Section 2: the matrix form softmax(Q K^T / sqrt(d_k)) V
+on small editable tables, with a causal mask and a padding mask.
+
+Every callback is a plain function of its inputs (tested without a server); `build()` wires them to Gradio.
+The attention itself is genlib.transformer.attention (and its causal mask genlib.transformer.subsequent_mask);
+this module only checks the input, builds masks and draws.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import gradio as gr
+import numpy as np
+import torch
+
+from demos import ui
+from genlib.transformer import attention, subsequent_mask
+
+TAB_ID = "attention"
+TITLE = "attention_title"
+
+# ---- Section 1: five keys in the plane, each with a colour (RGB in [0, 1]) as its value --------------------
+KEYS = np.array([[2.0, 0.5], [0.6, 2.2], [-1.8, 1.2], [-1.2, -2.0], [1.6, -1.4]])
+VALUES = np.array([[0.86, 0.11, 0.24], [0.96, 0.62, 0.04], [0.09, 0.64, 0.29], [0.15, 0.39, 0.92], [0.58, 0.25, 0.86]])
+KEY_NAMES = ["red", "amber", "green", "blue", "violet"]
+MAX_LENGTH = 3.0  # longest query
+TAU_MIN, TAU_MAX = 0.05, 5.0  # temperature range
+MAX_DK = 1024  # the random sqrt(d_k) experiment
+N_RANDOM_KEYS = 8
+N_DRAWS = 2000  # dot products drawn to measure their spread
+
+# ---- Section 2: the matrix form -------------------------------------------------------------------------
+MAX_ROWS = MAX_COLS = 16  # largest table the demo takes
+MAX_ABS = 1000.0  # largest entry
+PAD_SIDES = ["end", "start"]
+PAD_SIDE_CHOICES = [("last k keys (right padding)", "end"), ("first k keys (left padding)", "start")]
+EXAMPLES = {
+    "cross": dict(
+        q=[[2, 0, 0], [0, 2, 0], [0, 0, 2], [1, 1, 1]],
+        k=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]],
+        v=[[1, 0], [0, 1], [-1, 0], [0, -1], [0.5, 0.5]],
+        causal=False, pad=0, side="end"),
+    "self_causal": dict(
+        q=[[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1]],
+        k=[[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1]],
+        v=[[1, 0], [0, 1], [-1, 0], [0, -1], [0.5, 0.5]],
+        causal=True, pad=0, side="end"),
+    "left_pad_causal": dict(
+        q=[[0, 0, 0], [0, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1]],
+        k=[[0, 0, 0], [0, 0, 0], [1, 1, 0], [0, 0, 1], [1, 0, 1]],
+        v=[[0, 0], [0, 0], [-1, 0], [0, -1], [0.5, 0.5]],
+        causal=True, pad=2, side="start"),
+}
+EXAMPLE_CHOICES = [("cross-attention: 4 queries, 5 keys", "cross"), ("self-attention, causal: 5 tokens", "self_causal"),
+                   ("causal + left padding: 2 pad tokens first", "left_pad_causal")]
+
+ui.add_strings(
+    en={
+        "attention_title": "Attention basics",
+        "attention_single_h": "## 1 · One query, five keys",
+        "attention_single_intro": "Each key is a point in the plane; its value is a colour. The query scores every key by "
+                                  "a dot product, the softmax turns the scores into weights, and the output is the "
+                                  "weighted average of the colours.",
+        "attention_angle": "Query direction (degrees)",
+        "attention_length": "Query length |q|",
+        "attention_tau": "Temperature τ (scores are q·k / (τ √d_k))",
+        "attention_dk_h": "### Why divide by √d_k: random queries and keys with d_k components",
+        "attention_dk": "d_k",
+        "attention_seed": "Seed",
+        "attention_matrix_h": "## 2 · The matrix form: softmax(QKᵀ / √d_k) V",
+        "attention_matrix_intro": "Edit the tables: one row per query, key or value. Q and K need the same number of "
+                                  "columns (d_k); K and V the same number of rows.",
+        "attention_example": "Example",
+        "attention_q": "Q (queries × d_k)",
+        "attention_k": "K (keys × d_k)",
+        "attention_v": "V (keys × d_v)",
+        "attention_causal": "Causal mask (query i sees keys 1…i; needs as many queries as keys)",
+        "attention_pad": "Padding: mask k keys",
+        "attention_pad_side": "Which keys are padding",
+    },
+    zh={
+        "attention_title": "注意力基础",
+        "attention_single_h": "## 1 · 一个查询，五个键",
+        "attention_single_intro": "每个键是平面上的一个点，它的值是一种颜色。查询用点积给每个键打分，softmax 把分数变成权重，"
+                                  "输出就是这些颜色的加权平均。",
+        "attention_angle": "查询方向（度）",
+        "attention_length": "查询长度 |q|",
+        "attention_tau": "温度 τ（分数为 q·k / (τ √d_k)）",
+        "attention_dk_h": "### 为什么除以 √d_k：d_k 维的随机查询与键",
+        "attention_dk": "d_k",
+        "attention_seed": "随机种子",
+        "attention_matrix_h": "## 2 · 矩阵形式：softmax(QKᵀ / √d_k) V",
+        "attention_matrix_intro": "直接编辑表格：每行是一个查询、键或值。Q 与 K 的列数（d_k）必须相同；K 与 V 的行数必须相同。",
+        "attention_example": "示例",
+        "attention_q": "Q（查询数 × d_k）",
+        "attention_k": "K（键数 × d_k）",
+        "attention_v": "V（键数 × d_v）",
+        "attention_causal": "因果掩码（查询 i 只看键 1…i；要求查询数等于键数）",
+        "attention_pad": "填充：遮住 k 个键",
+        "attention_pad_side": "哪些键是填充",
+    },
+)
+
+
+def _status(c: ui.Clamped, text: str, kind: str = "info") -> str:
+    """The clamping note (if any) above the callback's own message: both matter on this tab."""
+    return "\n\n".join(s for s in (c.note(), ui.message(text, kind)) if s)
+
+
+def _num(v: float) -> str:
+    """A short number for a table cell."""
+    return f"{v:.2g}" if abs(v) >= 1000 else f"{v:.2f}"
+
+
+def _rgb(v: np.ndarray) -> str:
+    r, g, b = (int(round(255 * min(max(float(x), 0.0), 1.0))) for x in v)
+    return f"rgb({r},{g},{b})"
+
+
+# ---- Section 1: one query ---------------------------------------------------------------------------------
+def single_query_attention(q: np.ndarray, tau: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Attention of one query q (2,) over KEYS and VALUES at temperature tau -> (output colour (3,), weights (5,)).
+
+    genlib's attention divides the scores by sqrt(d_k); dividing the query by tau as well gives the scores
+    q . k_i / (tau sqrt(d_k)), so tau = 1 is exactly the Transformer's scaled dot product."""
+    query = torch.as_tensor(np.asarray(q, dtype=np.float64)[None] / tau)  # (1, d_k)
+    out, w = attention(query, torch.as_tensor(KEYS), torch.as_tensor(VALUES))
+    return out[0].numpy(), w[0].numpy()
+
+
+def _plane_px(p) -> tuple[float, float]:
+    lim, size = 3.5, 320
+    return (p[0] + lim) / (2 * lim) * size, (lim - p[1]) / (2 * lim) * size
+
+
+def plane_svg(q: np.ndarray, weights: np.ndarray, output: np.ndarray, title: str = "") -> str:
+    """Keys (dots in their value colour, area proportional to the weight), the query (arrow) and the output colour."""
+    ox, oy = _plane_px((0.0, 0.0))
+    parts = [f'<line x1="0" y1="{oy:.1f}" x2="320" y2="{oy:.1f}" stroke="#e5e7eb"/>'
+             f'<line x1="{ox:.1f}" y1="0" x2="{ox:.1f}" y2="320" stroke="#e5e7eb"/>',
+             '<defs><marker id="attention-qhead" viewBox="0 0 6 6" refX="5" refY="3" markerWidth="5" markerHeight="5" '
+             'orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#111827"/></marker></defs>']
+    for i, (k, w) in enumerate(zip(KEYS, weights)):
+        x, y = _plane_px(k)
+        parts.append(f'<line x1="{ox:.1f}" y1="{oy:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#9ca3af" stroke-dasharray="2 3"/>')
+        r = 4 + 18 * math.sqrt(max(float(w), 0.0))
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{_rgb(VALUES[i])}" fill-opacity="0.85" '
+                     f'stroke="#111827" stroke-width="0.6"/>')
+        parts.append(f'<text x="{x + r + 2:.1f}" y="{y + 4:.1f}" font-size="11" fill="#111827">k{i + 1} {w:.2f}</text>')
+    qx, qy = _plane_px(q)
+    if float(np.hypot(*q)) > 1e-9:
+        parts.append(f'<line x1="{ox:.1f}" y1="{oy:.1f}" x2="{qx:.1f}" y2="{qy:.1f}" stroke="#111827" stroke-width="2.2" '
+                     f'marker-end="url(#attention-qhead)"/>')
+    parts.append(f'<text x="{qx + 5:.1f}" y="{qy - 5:.1f}" font-size="12" font-weight="bold" fill="#111827">q</text>')
+    parts.append(f'<rect x="236" y="256" width="76" height="38" rx="4" fill="{_rgb(output)}" stroke="#111827"/>'
+                 f'<text x="274" y="309" font-size="11" text-anchor="middle" fill="#111827">output Σ wᵢvᵢ</text>')
+    label = html.escape(title)
+    caption = f'<text x="6" y="16" font-size="13" fill="#111827">{label}</text>' if title else ""
+    return (f'<svg viewBox="0 0 320 320" width="100%" style="max-width:320px;background:#fff;border:1px solid #e5e7eb" '
+            f'role="img" aria-label="{label}">{"".join(parts)}{caption}</svg>')
+
+
+def bars_svg(weights: np.ndarray, labels: list[str], colors: list[str], title: str = "", width: int = 300,
+             height: int = 150) -> str:
+    """A bar chart of weights in [0, 1], one bar per key, the weight written above it."""
+    n = len(weights)
+    slot = (width - 20) / n
+    bottom, top = height - 22, 24
+    parts = [f'<line x1="10" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#9ca3af"/>']
+    for i, (w, lab, col) in enumerate(zip(weights, labels, colors)):
+        h = (bottom - top) * min(max(float(w), 0.0), 1.0)
+        x = 10 + i * slot + slot * 0.15
+        parts.append(f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{col}"/>'
+                     f'<text x="{x + slot * 0.35:.1f}" y="{bottom - h - 3:.1f}" font-size="10" text-anchor="middle">{w:.2f}</text>'
+                     f'<text x="{x + slot * 0.35:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">{html.escape(lab)}</text>')
+    label = html.escape(title)
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" role="img" aria-label="{label}">'
+            f'<text x="10" y="14" font-size="12">{label}</text>{"".join(parts)}</svg>')
+
+
+def single_query(angle=30.0, length=1.5, tau=1.0):
+    """Slider callback: the query at `angle` degrees and `length`, temperature tau -> (html with the plane and the
+    weights as bars, html table of dot products, scores and weights, status)."""
+    c = ui.Clamped()
+    angle = c.float("direction", angle, -180.0, 180.0, 30.0)
+    length = c.float("length", length, 0.0, MAX_LENGTH, 1.5)
+    tau = c.float("temperature τ", tau, TAU_MIN, TAU_MAX, 1.0)
+    q = length * np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+    output, w = single_query_attention(q, tau)
+    d_k = KEYS.shape[1]
+    dots = KEYS @ q  # shown in the table; the weights come from genlib's attention
+    scores = dots / (tau * math.sqrt(d_k))
+    rows = "".join(
+        f'<tr><td>k{i + 1} {KEY_NAMES[i]}</td><td style="white-space:nowrap">({KEYS[i, 0]:g}, {KEYS[i, 1]:g})</td>'
+        f'<td>{dots[i]:.3f}</td><td>{scores[i]:.3f}</td><td>{w[i]:.4f}</td>'
+        f'<td><span style="display:inline-block;width:1.2em;height:1em;background:{_rgb(VALUES[i])}"></span></td></tr>'
+        for i in range(len(KEYS)))
+    bars = bars_svg(w, [f"k{i + 1}" for i in range(len(KEYS))], [_rgb(v) for v in VALUES], "softmax weights wᵢ")
+    table = (f'<div class="stats" style="font-size:0.9em">'
+             f'<table><tr><th>key</th><th>kᵢ</th><th>q·kᵢ</th><th>sᵢ</th><th>wᵢ</th><th>vᵢ</th></tr>{rows}'
+             f'<tr><td colspan="4">output Σ wᵢ vᵢ (RGB)</td><td colspan="2" style="white-space:nowrap">'
+             f'{", ".join(f"{x:.2f}" for x in output)}</td></tr></table>'
+             f'<p>sᵢ = q·kᵢ / (τ √d_k), d_k = {d_k}</p></div>')
+    svg = plane_svg(q, w, output, title=f"q = ({q[0]:.2f}, {q[1]:.2f}), τ = {tau:g}")
+    picture = (f'<div style="display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end">'
+               f'<div style="flex:1 1 260px;max-width:320px">{svg}</div><div style="flex:1 1 240px;max-width:300px">{bars}</div></div>')
+    entropy = float(-(w[w > 0] * np.log(w[w > 0])).sum())
+    top = int(np.argmax(w))
+    if length == 0.0:
+        text = ("A query of length 0 scores every key 0, so the weights are uniform (1/5 each) and the output is the "
+                "plain average of the values.")
+    else:
+        text = (f"Largest weight: k{top + 1} ({KEY_NAMES[top]}) with {w[top]:.3f}. Entropy of the weights "
+                f"{entropy:.2f} nats (uniform: ln 5 = {math.log(5):.2f}; one-hot: 0). Scores are q·kᵢ / (τ √d_k) with "
+                f"d_k = {d_k}: a smaller τ or a longer query sharpens the weights toward the best key, a larger τ flattens "
+                f"them toward the plain average.")
+    return picture, table, _status(c, text)
+
+
+def dimension_view(d_k=64, seed=0):
+    """Random q and N_RANDOM_KEYS keys with d_k standard-normal components: the softmax weights of the raw dot
+    products and of the scaled ones, and the measured spread of q . k -> (html, status)."""
+    c = ui.Clamped()
+    d_k = c.int("d_k", d_k, 1, MAX_DK, 64)
+    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(1, d_k, generator=g, dtype=torch.float64)
+    k = torch.randn(N_RANDOM_KEYS, d_k, generator=g, dtype=torch.float64)
+    eye = torch.eye(N_RANDOM_KEYS, dtype=torch.float64)
+    _, w_scaled = attention(q, k, eye)  # softmax(q k^T / sqrt(d_k))
+    _, w_raw = attention(q * math.sqrt(d_k), k, eye)  # undo the scaling: softmax(q k^T)
+    a = torch.randn(N_DRAWS, d_k, generator=g, dtype=torch.float64)
+    b = torch.randn(N_DRAWS, d_k, generator=g, dtype=torch.float64)
+    spread = float((a * b).sum(-1).std())
+    labels = [f"k{i + 1}" for i in range(N_RANDOM_KEYS)]
+    blue, orange = ["#2563eb"] * N_RANDOM_KEYS, ["#f97316"] * N_RANDOM_KEYS
+    body = (f'<div style="display:flex;flex-wrap:wrap;gap:8px">{bars_svg(w_raw[0].numpy(), labels, orange, "softmax(q·k)")}'
+            f'{bars_svg(w_scaled[0].numpy(), labels, blue, f"softmax(q·k / √{d_k})")}</div>')
+    text = (f"d_k = {d_k}: over {N_DRAWS} random pairs the dot product q·k has standard deviation {spread:.2f} "
+            f"(theory √d_k = {math.sqrt(d_k):.2f}); divided by √d_k it is about 1 whatever d_k is. Largest weight "
+            f"without scaling {float(w_raw.max()):.3f}, with scaling {float(w_scaled.max()):.3f}.")
+    return body, _status(c, text)
+
+
+# ---- Section 2: the matrix form ---------------------------------------------------------------------------
+def _blank(cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _cell(cell) -> float | str:
+    """A float, or the reason the cell is not a usable number."""
+    if isinstance(cell, (bool, np.bool_)):
+        return f"is {cell!r}, not a number"
+    if isinstance(cell, str):
+        text = cell.strip().replace("−", "-")
+        try:
+            v = float(text)
+        except ValueError:
+            return f"is {cell!r}, not a number"
+    else:
+        try:
+            v = float(cell)
+        except (TypeError, ValueError, OverflowError):
+            return f"is {cell!r}, not a number"
+    if not math.isfinite(v):
+        return f"is {v}, not a finite number"
+    if abs(v) > MAX_ABS:
+        return f"is {v:g}; entries must lie in [-{MAX_ABS:g}, {MAX_ABS:g}]"
+    return v
+
+
+def parse_matrix(name: str, table) -> tuple[np.ndarray | None, str]:
+    """A table from gr.Dataframe (list of rows; also a pandas DataFrame, a numpy array or the API's
+    {"headers", "data"} dict) -> (float64 array (rows, cols), "") or (None, what is wrong with it).
+    Rows and columns that are entirely blank are dropped (the editor adds them blank)."""
+    if isinstance(table, dict):
+        table = table.get("data")
+    if hasattr(table, "to_numpy"):  # pandas
+        table = table.to_numpy(dtype=object).tolist()
+    elif isinstance(table, np.ndarray):
+        table = table.tolist() if table.ndim == 2 else None
+    if table is None:
+        return None, f"{name} is empty: enter at least one row of numbers"
+    if not isinstance(table, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in table):
+        return None, f"{name} is not a table (a list of rows)"
+    if len(table) > 10 * MAX_ROWS or any(len(r) > 10 * MAX_COLS for r in table):
+        return None, f"{name} is far too large; this demo takes at most {MAX_ROWS} × {MAX_COLS}"
+    rows = [list(r) for r in table if not all(_blank(x) for x in r)]
+    if not rows or not any(rows):
+        return None, f"{name} is empty: enter at least one row of numbers"
+    width = len(rows[0])
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != width:
+            return None, f"{name}: row {i} has {len(r)} cell{'s' if len(r) != 1 else ''} but row 1 has {width}"
+    keep = [j for j in range(width) if not all(_blank(r[j]) for r in rows)]
+    rows = [[r[j] for j in keep] for r in rows]
+    n, m = len(rows), len(keep)
+    if n > MAX_ROWS or m > MAX_COLS:
+        return None, f"{name} is {n} × {m}; this demo takes at most {MAX_ROWS} × {MAX_COLS}"
+    out = np.zeros((n, m))
+    bad = []
+    for i, r in enumerate(rows):
+        for j, cell in enumerate(r):
+            v = "is empty" if _blank(cell) else _cell(cell)
+            if isinstance(v, str):
+                bad.append(f"row {i + 1}, column {j + 1} {v}")
+            else:
+                out[i, j] = v
+    if bad:
+        more = f" (and {len(bad) - 1} more cell{'s' if len(bad) > 2 else ''})" if len(bad) > 1 else ""
+        return None, f"{name}: {bad[0]}{more}"
+    return out, ""
+
+
+@dataclass
+class MatrixResult:
+    scores: np.ndarray  # (T_q, T_k) Q K^T / sqrt(d_k), before masking
+    weights: np.ndarray  # (T_q, T_k) softmax rows; NaN in undefined rows
+    output: np.ndarray  # (T_q, d_v); NaN in undefined rows
+    allowed: np.ndarray  # (T_q, T_k) bool: True = may attend
+    undefined: np.ndarray  # (T_q,) bool: every key of the row is masked
+
+
+def key_mask(t_q: int, t_k: int, causal: bool, pad: int, side: str = "end") -> np.ndarray:
+    """(T_q, T_k) boolean, True = may attend: genlib's subsequent_mask if causal (needs T_q == T_k), and the first
+    (side "start") or last (side "end") `pad` keys hidden from every query."""
+    allowed = torch.ones(t_q, t_k, dtype=torch.bool)
+    if causal:
+        allowed &= subsequent_mask(t_k)[0]
+    keep = torch.arange(t_k) >= pad if side == "start" else torch.arange(t_k) < t_k - pad
+    return (allowed & keep[None]).numpy()
+
+
+def matrix_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.ndarray) -> MatrixResult:
+    """genlib's attention(Q, K, V, mask) in float64, with the pre-mask scores and the undefined rows for display."""
+    Q, K, V = (torch.as_tensor(np.asarray(x, dtype=np.float64)) for x in (q, k, v))
+    mask = torch.as_tensor(allowed)
+    out, w = attention(Q, K, V, mask)
+    scores = Q @ K.T / math.sqrt(Q.shape[-1])  # for the score picture only
+    return MatrixResult(scores.numpy(), w.numpy(), out.numpy(), allowed, ~allowed.any(axis=1))
+
+
+def _flag(c: ui.Clamped, name: str, value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    c.messages.append(f"{name}: {value!r} is not true or false; using false")
+    return False
+
+
+def _color(v: float, lo: float, hi: float, signed: bool) -> tuple[str, str]:
+    """(fill, text colour) for a cell: white to blue on [0, 1], or blue-white-red around 0."""
+    if signed:
+        s = max(abs(lo), abs(hi)) or 1.0
+        t = max(-1.0, min(1.0, v / s))
+        end = np.array([220.0, 38.0, 38.0]) if t > 0 else np.array([37.0, 99.0, 235.0])
+        t = abs(t)
+    else:
+        t = max(0.0, min(1.0, v))
+        end = np.array([37.0, 99.0, 235.0])
+    rgb = 255 + (end - 255) * t
+    return f"rgb({int(rgb[0])},{int(rgb[1])},{int(rgb[2])})", ("#fff" if t > 0.55 else "#111827")
+
+
+def heatmap_svg(values: np.ndarray, rows: list[str], cols: list[str], title: str, *, signed: bool = True,
+                masked: np.ndarray | None = None, masked_text: str = "−∞", undefined: np.ndarray | None = None,
+                side: list[str] | None = None) -> str:
+    """A labelled matrix picture with the number in every cell. Masked cells are grey with `masked_text`;
+    an undefined row is one grey bar reading "undefined" (never NaN); `side` adds a note right of each row."""
+    values = np.asarray(values, dtype=np.float64)
+    n, m = values.shape
+    masked = np.zeros((n, m), bool) if masked is None else np.asarray(masked, bool)
+    undefined = np.zeros(n, bool) if undefined is None else np.asarray(undefined, bool)
+    cw, ch, left, top = 42, 24, 34, 40
+    side_w = 50 if side else 0
+    width, height = left + m * cw + side_w + 6, top + n * ch + 6
+    shown = values[~masked & ~undefined[:, None]]
+    lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 1.0)
+    parts = [f'<text x="4" y="14" font-size="12" fill="#111827">{html.escape(title)}</text>']
+    for j, c in enumerate(cols):
+        parts.append(f'<text x="{left + j * cw + cw / 2}" y="{top - 6}" font-size="10" text-anchor="middle" '
+                     f'fill="#374151">{html.escape(c)}</text>')
+    for i, r in enumerate(rows):
+        y = top + i * ch
+        parts.append(f'<text x="{left - 5}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="end" fill="#374151">'
+                     f'{html.escape(r)}</text>')
+        if undefined[i]:
+            parts.append(f'<rect x="{left}" y="{y}" width="{m * cw}" height="{ch}" fill="#e5e7eb" stroke="#fff"/>'
+                         f'<text x="{left + m * cw / 2}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="middle" '
+                         f'fill="#6b7280" font-style="italic">undefined</text>')
+        else:
+            for j in range(m):
+                x = left + j * cw
+                if masked[i, j]:
+                    fill, ink, text = "#f3f4f6", "#9ca3af", masked_text
+                else:
+                    (fill, ink), text = _color(values[i, j], lo, hi, signed), _num(values[i, j])
+                parts.append(f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}" fill="{fill}" stroke="#fff"/>'
+                             f'<text x="{x + cw / 2}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="middle" '
+                             f'fill="{ink}">{text}</text>')
+        if side:
+            parts.append(f'<text x="{left + m * cw + 6}" y="{y + ch / 2 + 4}" font-size="10" fill="#374151">'
+                         f'{html.escape(side[i])}</text>')
+    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="max-width:100%;height:auto" role="img" '
+            f'aria-label="{html.escape(title)}">{"".join(parts)}</svg>')
+
+
+def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, pad_side="end"):
+    """Table callback: parse Q, K, V, build the masks, run attention -> (scores svg, weights svg, output svg, status)."""
+    c = ui.Clamped()
+    causal = _flag(c, "causal mask", causal)
+    pad = c.int("padding", pad, 0, MAX_ROWS, 0)
+    side = c.choice("padding side", pad_side, PAD_SIDES, "end")
+    parsed, errors = {}, []
+    for name, table in (("Q", q_table), ("K", k_table), ("V", v_table)):
+        parsed[name], err = parse_matrix(name, table)
+        if err:
+            errors.append(err)
+    if not errors:
+        (t_q, d_k), (t_k, d_k2), (t_v, _) = parsed["Q"].shape, parsed["K"].shape, parsed["V"].shape
+        if d_k != d_k2:
+            errors.append(f"Q has {d_k} column{'s' if d_k != 1 else ''} but K has {d_k2}: a query and a key need the same "
+                          f"length d_k for their dot product")
+        if t_k != t_v:
+            errors.append(f"K has {t_k} row{'s' if t_k != 1 else ''} but V has {t_v}: every key needs exactly one value")
+    if errors:
+        return "", "", "", _status(c, "; ".join(errors) + ".", "error")
+    Q, K, V = parsed["Q"], parsed["K"], parsed["V"]
+    (t_q, d_k), (t_k, d_v) = Q.shape, V.shape
+    notes, kind = [], "info"
+    if causal and t_q != t_k:
+        notes.append(f"The causal mask needs as many queries as keys (here {t_q} and {t_k}), so it is not applied.")
+        causal, kind = False, "warn"
+    if pad > t_k:
+        c.messages.append(f"padding: {pad} is more than the {t_k} keys; masking all {t_k}")
+        pad = t_k
+    res = matrix_attention(Q, K, V, key_mask(t_q, t_k, causal, pad, side))
+    qs, ks, ds = [f"q{i + 1}" for i in range(t_q)], [f"k{j + 1}" for j in range(t_k)], [f"d{j + 1}" for j in range(d_v)]
+    masked = ~res.allowed
+    sums = [("Σ undefined" if u else f"Σ = {s:.2f}") for u, s in zip(res.undefined, np.nan_to_num(res.weights).sum(1))]
+    scores = heatmap_svg(res.scores, qs, ks, f"scores QKᵀ/√{d_k} ({'−∞ where masked' if masked.any() else 'no mask'})",
+                         masked=masked)
+    weights = heatmap_svg(res.weights, qs, ks, "weights: softmax of each row", signed=False, masked=masked,
+                          masked_text="0", undefined=res.undefined, side=sums)
+    output = heatmap_svg(res.output, qs, ds, "output = weights · V", undefined=res.undefined)
+    text = (f"{t_q} quer{'y' if t_q == 1 else 'ies'}, {t_k} key{'' if t_k == 1 else 's'}, d_k = {d_k}, d_v = {d_v}: "
+            f"scores divided by √{d_k} = {math.sqrt(d_k):.3g}.")
+    if not res.undefined.all():
+        text += " Every defined row of weights sums to 1."
+    if masked.any():
+        n_masked = int(masked.sum())
+        text += f" {n_masked} masked cell{' has' if n_masked == 1 else 's have'} weight exactly 0."
+    if res.undefined.any():
+        names = ", ".join(np.array(qs)[res.undefined])
+        notes.append(f"Every key is masked for {names}: the softmax over an empty set is undefined (0/0), so "
+                     f"{'this row has' if res.undefined.sum() == 1 else 'these rows have'} no weights and no output "
+                     f"(a plain softmax gives NaN here). In a real model such rows belong to padding positions whose "
+                     f"output is thrown away; otherwise the mask must leave every query at least one key.")
+        kind = "warn"
+    return scores, weights, output, _status(c, " ".join([text] + notes), kind)
+
+
+def example(name="cross"):
+    """Fill the tables and mask options with one of EXAMPLES -> (Q, K, V, causal, pad, side, status)."""
+    c = ui.Clamped()
+    name = c.choice("example", name, list(EXAMPLES), "cross")
+    e = EXAMPLES[name]
+    label = dict((v, k) for k, v in EXAMPLE_CHOICES)[name]
+    tables = ({"headers": _headers(len(e[x][0])), "data": e[x]} for x in ("q", "k", "v"))
+    return *tables, e["causal"], e["pad"], e["side"], _status(c, f"Example: {label}.")
+
+
+def _headers(n: int) -> list[str]:
+    return [f"d{j + 1}" for j in range(n)]
+
+
+# ---- layout -----------------------------------------------------------------------------------------------
+def build() -> gr.Markdown:
+    """Lay out the tab inside an open gr.Tab; returns the note component. Everything is cheap, so the first
+    pictures are drawn here rather than on page load."""
+    first = single_query()
+    first_dk = dimension_view()
+    e = EXAMPLES["cross"]
+    first_m = matrix_view(e["q"], e["k"], e["v"], e["causal"], e["pad"], e["side"])
+    with gr.Row():
+        with gr.Column(scale=5, elem_classes=["note-column"]):
+            note = ui.note_panel(TAB_ID)
+        with gr.Column(scale=6):
+            gr.Markdown(ui.t("attention_single_h"))
+            gr.Markdown(ui.t("attention_single_intro"))
+            with gr.Row():
+                angle = gr.Slider(-180, 180, value=30, step=1, label=ui.t("attention_angle"), elem_id="attention-angle")
+                length = gr.Slider(0.0, MAX_LENGTH, value=1.5, step=0.05, label=ui.t("attention_length"))
+                tau = gr.Slider(TAU_MIN, TAU_MAX, value=1.0, step=0.05, label=ui.t("attention_tau"), elem_id="attention-tau")
+            plane = gr.HTML(first[0], elem_id="attention-plane")
+            table = gr.HTML(first[1], elem_id="attention-weights")
+            single_status = gr.Markdown(first[2])
+
+            gr.Markdown(ui.t("attention_dk_h"))
+            with gr.Row():
+                d_k = gr.Slider(1, MAX_DK, value=64, step=1, label=ui.t("attention_dk"))
+                seed = gr.Number(0, precision=0, label=ui.t("attention_seed"))
+            dk_html = gr.HTML(first_dk[0], elem_id="attention-dk")
+            dk_status = gr.Markdown(first_dk[1])
+
+            gr.Markdown(ui.t("attention_matrix_h"))
+            gr.Markdown(ui.t("attention_matrix_intro"))
+            preset = gr.Radio(EXAMPLE_CHOICES, value="cross", label=ui.t("attention_example"))
+            with gr.Row():
+                q_df = gr.Dataframe(e["q"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_q"),
+                                    interactive=True, show_row_numbers=True, elem_id="attention-q")
+                k_df = gr.Dataframe(e["k"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_k"),
+                                    interactive=True, show_row_numbers=True, elem_id="attention-k")
+                v_df = gr.Dataframe(e["v"], headers=_headers(2), datatype="number", type="array", label=ui.t("attention_v"),
+                                    interactive=True, show_row_numbers=True, elem_id="attention-v")
+            with gr.Row():
+                causal = gr.Checkbox(False, label=ui.t("attention_causal"))
+                pad = gr.Slider(0, MAX_ROWS, value=0, step=1, label=ui.t("attention_pad"))
+                side = gr.Radio(PAD_SIDE_CHOICES, value="end", label=ui.t("attention_pad_side"))
+            with gr.Row():
+                scores_html = gr.HTML(first_m[0], elem_id="attention-scores")
+                weights_html = gr.HTML(first_m[1], elem_id="attention-weight-matrix")
+            output_html = gr.HTML(first_m[2], elem_id="attention-output")
+            matrix_status = gr.Markdown(first_m[3])
+
+    gr.on([angle.change, length.change, tau.change], single_query, [angle, length, tau], [plane, table, single_status],
+          api_name="attention_single", show_progress="hidden", trigger_mode="always_last")
+    gr.on([d_k.change, seed.change], dimension_view, [d_k, seed], [dk_html, dk_status], api_name="attention_scaling",
+          show_progress="hidden", trigger_mode="always_last")
+    # Filling in an example changes the tables, and their change events redraw the matrices.
+    preset.change(example, preset, [q_df, k_df, v_df, causal, pad, side, matrix_status], api_name="attention_example",
+                  show_progress="hidden")
+    gr.on([q_df.change, k_df.change, v_df.change, causal.change, pad.change, side.change], matrix_view,
+          [q_df, k_df, v_df, causal, pad, side], [scores_html, weights_html, output_html, matrix_status],
+          api_name="attention_matrix", show_progress="hidden", trigger_mode="always_last")
+    return note
