@@ -103,12 +103,9 @@ def bench_mnist(n: int, data_dir: str | None) -> dict:
 
 
 def bench_speed(runs: int) -> dict:
-    import torch
-
     from genlib import hub
 
     model = hub.load("flow")
-    y = torch.arange(16) % 10
     out = {}
     for w, label in ((2.0, "guided"), (1.0, "conditional")):
         for nfe in (10, 20, 50):
@@ -121,7 +118,6 @@ def bench_speed(runs: int) -> dict:
             out[f"{label}/{nfe}"] = {"median_s": round(statistics.median(times), 3), "n": runs,
                                      "network_passes_per_evaluation": 2 if label == "guided" else 1}
             print(label, nfe, out[f"{label}/{nfe}"], flush=True)
-    del y
     return out
 
 

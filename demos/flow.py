@@ -293,13 +293,6 @@ def langevin_run(steps=300, step_size=0.01, seed=0):
 
 
 # ---- Part 2: MNIST with guidance ----------------------------------------------------------------------
-def mnist_model():
-    model, msg = _load("flow")
-    if model is None:
-        return None, msg
-    return model, ""
-
-
 def _field(model, y: torch.Tensor, w: float):
     u = cfg_field(model, y, w, null_label=model.num_classes)
 
@@ -349,7 +342,7 @@ def _agreement_text(x: torch.Tensor, label: int) -> str:
 
 def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):
     """n samples of class `label` with guidance w; streams (grid of x_t, status)."""
-    model, msg = mnist_model()
+    model, msg = _load("flow")
     if model is None:
         yield None, ui.message(msg, "error")
         return
@@ -377,7 +370,7 @@ def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed
 
 def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
     """One row of n samples per w in GUIDANCE_ROW, every row from the same noise -> (image, status)."""
-    model, msg = mnist_model()
+    model, msg = _load("flow")
     if model is None:
         return None, ui.message(msg, "error")
     c = ui.Clamped()
