@@ -28,7 +28,8 @@ def main() -> None:
     rows = []
     if speed:
         s, a, sm = speed["cold_start"], speed["api"], speed["sampling_16"]
-        lines += [f"## Speed (`{speed['command']}`)", "", f"Machine: {speed['machine']}.", "",
+        cmds = speed.get("commands", {})
+        lines += [f"## Speed (`{cmds.get('cold_start', speed['command'])}`)", "", f"Machine: {speed['machine']}.", "",
                   "| figure | median | n | target |", "|---|---:|---:|---|",
                   f"| cold start of `python app.py` until the page is served (weights loaded) | {s['median_s']} s | {s['n']} | ≤ 5 s: {verdict(s['median_s'] <= 5)} |",
                   f"| noise slider round trip via gradio_client | {a['slider_round_trip_ms']['median']} ms (p90 {a['slider_round_trip_ms']['p90']} ms) | {a['slider_round_trip_ms']['n']} | ≤ 120 ms: {verdict(a['slider_round_trip_ms']['median'] <= 120)} |",
@@ -38,7 +39,7 @@ def main() -> None:
             lines += [f"| flow tab: time slider (density + quiver SVG) via gradio_client | {fr['median']} ms (p90 {fr['p90']} ms) | {fr['n']} | |",
                       f"| flow tab: 16 MNIST samples, w = 2, 10 Euler steps, via gradio_client (streams 10 frames) | {fs['median']} s | {fs['n']} | |"]
         lines += [""]
-        lines += ["Time for 16 samples in-process (`GaussianDiffusion.sample`):", "",
+        lines += [f"Time for 16 samples in-process (`GaussianDiffusion.sample`; `{cmds.get('sampling_16', speed['command'])}`):", "",
                   "| sampler | float32 | bfloat16 autocast (the app's setting) | n |", "|---|---:|---:|---:|"]
         for cfg in ("ddim-25", "ddim-50", "ddim-100", "ancestral-1000"):
             f32, b16 = sm[f"float32/{cfg}"], sm[f"bfloat16/{cfg}"]

@@ -145,6 +145,7 @@ def main() -> None:
     for key, run in (("cold_start", bench_cold_start), ("api", bench_api), ("sampling_16", bench_sampling)):
         if key not in skip:
             result[key] = run(args.runs)
+            result.setdefault("commands", {})[key] = result["command"]  # parts can come from different runs
     RESULTS.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
