@@ -40,6 +40,7 @@ MODELS = {
     "flow": HubModel("genlib.unet", "UNet", "genlib-annotated/flow-mnist", "main"),
     **{f"flow2d_{toy}": HubModel("genlib.flow", "MLPField", f"genlib-annotated/flow2d-{toy}", "main")
        for toy in ("moons", "circles", "checkerboard", "ring8", "mixture")},  # genlib.data.TOY_SETS
+    "pixelcnn": HubModel("genlib.pixelcnn", "PixelSNAIL", "genlib-annotated/pixelsnail-mnist", "main"),
     "transformer_copy": HubModel("genlib.transformer", "Transformer", "genlib-annotated/transformer-copy", "main"),
     "transformer_numbers": HubModel("genlib.transformer", "Transformer", "genlib-annotated/transformer-numbers", "main"),
 }

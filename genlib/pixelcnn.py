@@ -1,0 +1,343 @@
+"""Autoregressive image models: a PixelSNAIL-lite (Chen et al. 2017, arXiv:1712.09763) built from PixelCNN++'s
+shift-based causal convolutions (Salimans et al. 2017, arXiv:1701.05517), and the classic masked-convolution
+PixelCNN (van den Oord et al. 2016, arXiv:1601.06759) whose blind spot the causality viewer shows.
+
+p(x) = prod_i p(x_i | x_<i) in raster order (row by row, left to right). Images are (B, 1, 28, 28) in [-1, 1],
+8-bit values v in {0..255} mapped to x = 2 v / 255 - 1.
+
+Streams (PixelCNN++): `u` sees the rows strictly above a pixel; `ul` sees the rows above and the pixels to the
+left in the same row. Both are built from convolutions whose padding is placed so that no output looks at its own
+pixel or later ones; the shifts move a whole row or column so the first layer excludes the pixel itself.
+
+Fast sampling: every layer's output in row r depends on its input in rows r-1 and r only, and the u stream of
+row r does not depend on row r at all. So `forward(x, state)` can run on a *strip* of rows given a cache of
+the row just above (per layer) and the attention keys/values of all earlier rows; sampling then costs one
+1-row strip per pixel instead of a whole image (in the spirit of Ramachandran et al. 2017, arXiv:1704.06001).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+H = W = 28
+
+
+# ---- shifts and causal convolutions ------------------------------------------------------------------
+def down_shift(x: torch.Tensor) -> torch.Tensor:
+    """Move every row down by one (a zero row enters at the top): output row r is input row r - 1."""
+    return F.pad(x, (0, 0, 1, 0))[:, :, :-1]
+
+
+def right_shift(x: torch.Tensor) -> torch.Tensor:
+    """Move every column right by one: output column c is input column c - 1."""
+    return F.pad(x, (1, 0, 0, 0))[:, :, :, :-1]
+
+
+def concat_elu(x: torch.Tensor) -> torch.Tensor:
+    """ELU of [x, -x] along channels: keeps both signs' information, doubles the width. (B, C) -> (B, 2C)."""
+    return F.elu(torch.cat([x, -x], dim=1))
+
+
+@dataclass
+class StripState:
+    """Caches for running the network on a strip of rows: `prev` holds what the rows above left behind (each
+    layer's last input row, the attention keys/values), `next` collects the same for the rows computed now."""
+
+    row0: int  # first row of the strip
+    prev: dict = field(default_factory=dict)
+    next: dict = field(default_factory=dict)
+
+
+class DownShiftedConv2d(nn.Module):
+    """A (kh, kw) convolution padded with kh - 1 rows on top and (kw - 1) / 2 columns each side: output (r, c)
+    sees input rows r - kh + 1 .. r and columns c - (kw - 1) / 2 .. c + (kw - 1) / 2."""
+
+    def __init__(self, c_in: int, c_out: int, k: tuple[int, int] = (2, 3)):
+        super().__init__()
+        self.kh, self.kw = k
+        self.conv = weight_norm(nn.Conv2d(c_in, c_out, k))
+
+    def pad(self, x):
+        return F.pad(x, ((self.kw - 1) // 2, (self.kw - 1) // 2, self.kh - 1, 0))
+
+    def forward(self, x, state: StripState | None = None, key: str = ""):
+        return _conv_strip(self, x, state, key)
+
+
+class DownRightShiftedConv2d(DownShiftedConv2d):
+    """A (kh, kw) convolution padded on top and on the left only: output (r, c) sees rows r - kh + 1 .. r and
+    columns c - kw + 1 .. c."""
+
+    def pad(self, x):
+        return F.pad(x, (self.kw - 1, 0, self.kh - 1, 0))
+
+
+def _conv_strip(layer: DownShiftedConv2d, x, state, key):
+    """Apply a causal conv to a strip: the kh - 1 rows above come from the cache instead of zero padding."""
+    if state is None or layer.kh == 1:
+        return layer.conv(layer.pad(x))
+    prev = state.prev.get(key)
+    state.next[key] = x[:, :, -(layer.kh - 1):]
+    if prev is None:  # the strip starts at the top of the image: zero padding is right
+        return layer.conv(layer.pad(x))
+    return layer.conv(layer.pad(torch.cat([prev, x], dim=2)))[:, :, layer.kh - 1:]
+
+
+def _down_shift_strip(x, state: StripState | None, key: str):
+    if state is None:
+        return down_shift(x)
+    prev = state.prev.get(key, torch.zeros_like(x[:, :, :1]))
+    state.next[key] = x[:, :, -1:]
+    return torch.cat([prev, x[:, :, :-1]], dim=2)
+
+
+def nin(c_in: int, c_out: int) -> nn.Module:
+    """A 1x1 ("network in network") convolution with weight normalisation."""
+    return weight_norm(nn.Conv2d(c_in, c_out, 1))
+
+
+# ---- gated residual block and causal attention ---------------------------------------------------------
+class GatedResNet(nn.Module):
+    """x + a * sigmoid(b) with [a, b] = conv(concat_elu(conv(concat_elu(x)) + nin(concat_elu(aux)))).
+    `conv` is a causal conv class (or None for 1x1 convolutions)."""
+
+    def __init__(self, c: int, conv=DownShiftedConv2d, k=(2, 3), aux_channels: int = 0, dropout: float = 0.0):
+        super().__init__()
+        make = (lambda ci, co: conv(ci, co, k)) if conv is not None else nin
+        self.conv1, self.conv2 = make(2 * c, c), make(2 * c, 2 * c)
+        self.aux = nin(2 * aux_channels, c) if aux_channels else None
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, aux=None, state: StripState | None = None, key: str = ""):
+        def conv(layer, h, name):
+            return layer(h, state, key + name) if isinstance(layer, DownShiftedConv2d) else layer(h)
+
+        h = conv(self.conv1, concat_elu(x), "c1")
+        if self.aux is not None:
+            h = h + self.aux(concat_elu(aux))
+        h = self.dropout(concat_elu(h))
+        a, b = conv(self.conv2, h, "c2").chunk(2, dim=1)
+        return x + a * torch.sigmoid(b)  # the gate
+
+
+class CausalAttention(nn.Module):
+    """Queries from the stream; keys and values from [image, stream]; position i attends only to positions j < i
+    in raster order (strictly earlier: the keys contain the pixel values themselves)."""
+
+    def __init__(self, c_q: int, c_kv: int, d_k: int = 16, d_v: int = 32):
+        super().__init__()
+        self.q, self.k, self.v = nin(c_q, d_k), nin(c_kv, d_k), nin(c_kv, d_v)
+        self.d_k = d_k
+
+    def forward(self, q_src, kv_src, state: StripState | None = None, key: str = ""):
+        B, _, h, w = q_src.shape
+        q = self.q(q_src).flatten(2).transpose(1, 2)  # (B, h w, d_k)
+        k = self.k(kv_src).flatten(2).transpose(1, 2)
+        v = self.v(kv_src).flatten(2).transpose(1, 2)  # (B, h w, d_v)
+        row0 = state.row0 if state is not None else 0
+        if state is not None:
+            if key + "k" in state.prev:
+                k, v = torch.cat([state.prev[key + "k"], k], 1), torch.cat([state.prev[key + "v"], v], 1)
+            state.next[key + "k"], state.next[key + "v"] = k, v
+        q_pos = row0 * w + torch.arange(h * w)  # absolute raster positions of the queries
+        k_pos = torch.arange(k.shape[1])  # keys start at position 0
+        allowed = k_pos[None, :] < q_pos[:, None]  # (h w, n_keys)
+        # softmax(q k^T / sqrt(d_k)) v over the allowed keys; torch's fused kernel (a row with no allowed key,
+        # pixel 0, gives zeros). tests/test_pixelcnn.py checks it against the explicit formula.
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)  # (B, h w, d_v)
+        return out.transpose(1, 2).reshape(B, -1, h, w)
+
+
+# ---- the model ------------------------------------------------------------------------------------------
+class PixelSNAIL(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["pixelcnn", "pixelsnail", "genlib"],
+                 license="mit"):
+    """Shift-based causal conv streams (u, ul), gated residual blocks, causal attention after each block, and
+    a discretised logistic mixture head with `n_mix` components. `attention=False` gives the plain shift stack."""
+
+    def __init__(self, channels: int = 32, n_blocks: int = 2, n_res: int = 2, n_mix: int = 5, attention: bool = True,
+                 d_k: int = 16, d_v: int = 32, dropout: float = 0.0):
+        super().__init__()
+        c, self.n_mix, self.attention = channels, n_mix, attention
+        c_in = 1 + 3  # the pixel, a ones channel (tells padding from black) and two background position channels
+        self.u_init = DownShiftedConv2d(c_in, c, (2, 3))
+        self.ul_init_up, self.ul_init_left = DownShiftedConv2d(c_in, c, (1, 3)), DownRightShiftedConv2d(c_in, c, (2, 1))
+        self.u_res = nn.ModuleList(GatedResNet(c, DownShiftedConv2d, (2, 3), dropout=dropout) for _ in range(n_blocks * n_res))
+        self.ul_res = nn.ModuleList(GatedResNet(c, DownRightShiftedConv2d, (2, 2), aux_channels=c, dropout=dropout)
+                                    for _ in range(n_blocks * n_res))
+        self.n_res = n_res
+        if attention:
+            self.attn = nn.ModuleList(CausalAttention(c, c_in + c, d_k, d_v) for _ in range(n_blocks))
+            self.attn_res = nn.ModuleList(GatedResNet(c, None, aux_channels=d_v, dropout=dropout) for _ in range(n_blocks))
+        self.head = nin(c, 3 * n_mix)
+
+    @staticmethod
+    def background(x: torch.Tensor, row0: int = 0) -> torch.Tensor:
+        """[x, 1, row / H - 0.5, col / W - 0.5] for a strip starting at row0: (B, 1, h, W) -> (B, 4, h, W)."""
+        B, _, h, w = x.shape
+        rows = ((row0 + torch.arange(h, dtype=x.dtype)) / H - 0.5).view(1, 1, h, 1).expand(B, 1, h, w)
+        cols = (torch.arange(w, dtype=x.dtype) / W - 0.5).view(1, 1, 1, w).expand(B, 1, h, w)
+        return torch.cat([x, torch.ones_like(x), rows, cols], dim=1)
+
+    def u_stream(self, x_in, state: StripState | None = None) -> list[torch.Tensor]:
+        """The stream that sees only the rows above: one activation per residual block."""
+        u = _down_shift_strip(self.u_init(x_in, state, "u0"), state, "u0s")
+        us = []
+        for i, block in enumerate(self.u_res):
+            u = block(u, state=state, key=f"u{i}")
+            us.append(u)
+        return us
+
+    def forward(self, x: torch.Tensor, state: StripState | None = None, us: list[torch.Tensor] | None = None):
+        """Mixture parameters for every pixel of x (B, 1, h, W): (B, 3 n_mix, h, W) = logits, means, log-scales.
+        With `state`, x is a strip of rows starting at state.row0; `us` reuses a u stream computed for it."""
+        x_in = self.background(x, state.row0 if state is not None else 0)
+        us = us if us is not None else self.u_stream(x_in, state)
+        ul = (_down_shift_strip(self.ul_init_up(x_in, state, "l0"), state, "l0s")
+              + right_shift(self.ul_init_left(x_in, state, "l1")))
+        for i, block in enumerate(self.ul_res):
+            ul = block(ul, aux=us[i], state=state, key=f"l{i}")
+            if self.attention and (i + 1) % self.n_res == 0:
+                j = i // self.n_res
+                a = self.attn[j](ul, torch.cat([x_in, ul], 1), state, f"a{j}")
+                ul = self.attn_res[j](ul, aux=a)
+        return self.head(F.elu(ul))
+
+
+class MaskedConv2d(nn.Conv2d):
+    """The original PixelCNN convolution: the kernel is multiplied by a mask that zeroes the centre's right and
+    everything below; mask 'A' (first layer) also zeroes the centre itself, mask 'B' keeps it."""
+
+    def __init__(self, c_in: int, c_out: int, k: int, mask_type: str):
+        super().__init__(c_in, c_out, k, padding=k // 2)
+        mask = torch.ones(k, k)
+        mask[k // 2, k // 2 + (mask_type == "B"):] = 0
+        mask[k // 2 + 1:] = 0
+        self.register_buffer("mask", mask[None, None], persistent=False)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+
+
+class MaskedPixelCNN(nn.Module):
+    """A stack of masked convolutions (one 7x7 mask A, then 3x3 mask B): its receptive field has a blind spot
+    above-right of each pixel that grows with depth. Used to show that blind spot, not trained here."""
+
+    def __init__(self, channels: int = 16, layers: int = 6):
+        super().__init__()
+        mods = [MaskedConv2d(1, channels, 7, "A")]
+        for _ in range(layers - 1):
+            mods += [nn.ReLU(), MaskedConv2d(channels, channels, 3, "B")]
+        self.net = nn.Sequential(*mods, nn.ReLU(), nn.Conv2d(channels, 1, 1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+# ---- the discretised logistic mixture -------------------------------------------------------------------
+def split_params(params: torch.Tensor, n_mix: int):
+    """(B, 3K, h, w) -> logits, means, log_scales each (B, K, h, w); log-scales clamped at -7 as in PixelCNN++."""
+    logits, means, log_scales = params.split(n_mix, dim=1)
+    return logits, means, log_scales.clamp(min=-7.0)
+
+
+def discretized_logistic_log_prob(x: torch.Tensor, params: torch.Tensor, n_mix: int) -> torch.Tensor:
+    """log p(x) per pixel for 8-bit values x in [-1, 1] (B, 1, h, w) -> (B, h, w).
+
+    Each component is a logistic with mean mu and scale s, integrated over the bin [x - 1/255, x + 1/255]; the
+    first and last bins take all the mass below / above them, so the 256 probabilities sum to one."""
+    logits, means, log_scales = split_params(params, n_mix)
+    centred = x - means  # (B, K, h, w)
+    inv_s = torch.exp(-log_scales)
+    cdf_plus = torch.sigmoid(inv_s * (centred + 1.0 / 255))
+    cdf_min = torch.sigmoid(inv_s * (centred - 1.0 / 255))
+    log_cdf_plus = (inv_s * (centred + 1.0 / 255)) - F.softplus(inv_s * (centred + 1.0 / 255))  # log sigmoid, x = 0
+    log_one_minus_cdf_min = -F.softplus(inv_s * (centred - 1.0 / 255))  # x = 255
+    mid = inv_s * centred
+    log_pdf_mid = mid - log_scales - 2.0 * F.softplus(mid)  # the density times the bin width when the bin is tiny
+    log_bin = torch.where(cdf_plus - cdf_min > 1e-5, torch.log((cdf_plus - cdf_min).clamp_min(1e-12)),
+                          log_pdf_mid - math.log(127.5))
+    log_probs = torch.where(x < -0.999, log_cdf_plus, torch.where(x > 0.999, log_one_minus_cdf_min, log_bin))
+    return torch.logsumexp(log_probs + F.log_softmax(logits, dim=1), dim=1)
+
+
+def bits_per_dim(log_prob: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood in bits per pixel from per-pixel log p (B, h, w) -> (B,)."""
+    return -log_prob.flatten(1).mean(1) / math.log(2.0)
+
+
+VALUES = torch.arange(256, dtype=torch.float64) * 2 / 255 - 1  # the 256 possible pixel values in [-1, 1]
+
+
+def pixel_distribution(params: torch.Tensor, n_mix: int) -> torch.Tensor:
+    """The 256 probabilities of one pixel for each image: params (B, 3K) -> (B, 256)."""
+    x = VALUES.to(params.dtype).view(1, 256, 1, 1)  # every value, as a batch of "pixels"
+    p = params.view(params.shape[0], -1, 1, 1)
+    B = params.shape[0]
+    lp = discretized_logistic_log_prob(x.expand(B, 256, 1, 1).reshape(B * 256, 1, 1, 1),
+                                       p.repeat_interleave(256, dim=0), n_mix)
+    return lp.view(B, 256).softmax(-1)  # renormalise away rounding
+
+
+def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Draw one 8-bit value per image from p^(1/T) over the 256 values (T = 1: the model; T -> 0: the mode).
+    params (B, 3K) -> values in [-1, 1] (B,)."""
+    p = pixel_distribution(params, n_mix)
+    if temperature != 1.0:
+        p = torch.softmax(torch.log(p.clamp_min(1e-300)) / temperature, dim=-1)
+    idx = torch.multinomial(p, 1, generator=generator)[:, 0]
+    return VALUES.to(params.dtype)[idx]
+
+
+# ---- sampling ------------------------------------------------------------------------------------------
+def _validate(temperature: float):
+    if not temperature > 0:
+        raise ValueError("temperature must be positive")
+
+
+@torch.no_grad()
+def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
+                 keep_rows: int = 0, dtype=torch.float32):
+    """Pixel by pixel, running the whole network on the whole image each time (784 full passes). Yields the image
+    after each completed row. `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest."""
+    _validate(temperature)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
+    x[:, :, keep_rows:] = 0
+    for r in range(keep_rows, H):
+        for c in range(W):
+            params = model(x)[:, :, r, c]
+            x[:, 0, r, c] = sample_pixel(params, model.n_mix, temperature, g)
+        yield r, x
+
+
+@torch.no_grad()
+def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
+                  keep_rows: int = 0, dtype=torch.float32):
+    """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with the strip
+    caches: per pixel only the current row goes through the ul stream and attention; the u stream runs once per
+    row; each finished row is run once more to fill the caches for the next."""
+    _validate(temperature)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
+    x[:, :, keep_rows:] = 0
+    cache: dict = {}
+    if keep_rows:  # the kept rows, as one strip, fill the caches
+        state = StripState(0)
+        model(x[:, :, :keep_rows], state)
+        cache = state.next
+    for r in range(keep_rows, H):
+        row = x[:, :, r : r + 1]
+        us = model.u_stream(model.background(row, r), StripState(r, prev=cache))  # independent of row r's pixels
+        for c in range(W):
+            params = model(row, StripState(r, prev=cache), us=us)[:, :, 0, c]
+            row[:, 0, 0, c] = sample_pixel(params, model.n_mix, temperature, g)
+        state = StripState(r, prev=cache)
+        model(row, state)  # the finished row: its last inputs and keys/values become the cache
+        cache = state.next
+        yield r, x
