@@ -1,0 +1,189 @@
+"""The PixelCNN note's claims checked against genlib.pixelcnn: causality by gradient probes, the blind spot, the
+likelihood, temperature, and that the cached sampler draws exactly the naive sampler's images."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from genlib import pixelcnn as px
+
+D64 = torch.float64
+
+
+def _model(seed=0, **kw):
+    torch.manual_seed(seed)
+    cfg = dict(channels=8, n_blocks=2, n_res=1, n_mix=3, d_k=8, d_v=8) | kw
+    return px.PixelSNAIL(**cfg).double().eval()
+
+
+def _image(n=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, 1, px.H, px.W), generator=g).double() * 2 / 255 - 1
+
+
+def _influence(f, x, r, c):
+    """|d f(x)[0, :, r, c] / d x| summed over output channels, per input pixel: (H, W)."""
+    x = x.clone().requires_grad_(True)
+    out = f(x)
+    proj = torch.randn(out.shape[1], dtype=out.dtype, generator=torch.Generator().manual_seed(1))
+    (grad,) = torch.autograd.grad(out[0, :, r, c] @ proj, x)
+    return grad[0].abs().sum(0)
+
+
+def test_shifts_move_rows_and_columns():
+    x = torch.arange(12.0).view(1, 1, 3, 4)
+    assert px.down_shift(x)[0, 0].tolist() == [[0, 0, 0, 0], [0, 1, 2, 3], [4, 5, 6, 7]]
+    assert px.right_shift(x)[0, 0].tolist() == [[0, 0, 1, 2], [0, 4, 5, 6], [0, 8, 9, 10]]
+    torch.testing.assert_close(px.concat_elu(torch.tensor([[1.0, -2.0]])), F.elu(torch.tensor([[1.0, -2.0, -1.0, 2.0]])))
+
+
+@pytest.mark.parametrize("cls,k,rows,cols", [(px.DownShiftedConv2d, (2, 3), (-1, 0), (-1, 1)),
+                                             (px.DownRightShiftedConv2d, (2, 2), (-1, 0), (-1, 0)),
+                                             (px.DownRightShiftedConv2d, (2, 1), (-1, 0), (0, 0))])
+def test_causal_convs_see_only_the_past(cls, k, rows, cols):
+    torch.manual_seed(0)
+    conv = cls(1, 4, k).double()
+    r, c = 10, 12
+    infl = _influence(conv, torch.randn(1, 1, px.H, px.W, dtype=D64), r, c)
+    seen = {(i - r, j - c) for i, j in (infl > 0).nonzero().tolist()}
+    expected = {(dr, dc) for dr in range(rows[0], rows[1] + 1) for dc in range(cols[0], cols[1] + 1)}
+    assert seen == expected
+    # and the first layer's combination excludes the pixel itself: down_shift(1x3) + right_shift(2x1)
+    torch.manual_seed(0)
+    up, left = px.DownShiftedConv2d(1, 4, (1, 3)).double(), px.DownRightShiftedConv2d(1, 4, (2, 1)).double()
+    infl = _influence(lambda x: px.down_shift(up(x)) + px.right_shift(left(x)), torch.randn(1, 1, px.H, px.W, dtype=D64), r, c)
+    assert {(i - r, j - c) for i, j in (infl > 0).nonzero().tolist()} == {(-1, -1), (-1, 0), (-1, 1), (0, -1)}
+
+
+def test_masked_pixelcnn_has_a_blind_spot():
+    torch.manual_seed(0)
+    model = px.MaskedPixelCNN(channels=8, layers=6).double()
+    r, c = 20, 10
+    infl = _influence(model, torch.randn(1, 1, px.H, px.W, dtype=D64), r, c)
+    flat, i = infl.flatten(), r * px.W + c
+    assert (flat[i:] == 0).all()  # causal
+    # the blind spot: pixels above and to the right that are earlier in raster order but never seen
+    blind = [(r - 2, c + 5), (r - 1, c + 4), (r - 3, c + 8)]
+    assert all(infl[p] == 0 for p in blind)
+    assert infl[r - 1, c] > 0 and infl[r, c - 1] > 0 and infl[r - 3, c + 1] > 0
+
+
+def test_model_is_causal():
+    model = _model()
+    x = _image(1)
+    for r, c in [(0, 0), (0, 5), (7, 0), (13, 14), (27, 27)]:
+        flat = _influence(model, x, r, c).flatten()
+        i = r * px.W + c
+        assert (flat[i:] == 0).all(), f"pixel {(r, c)} sees itself or the future"
+
+
+def test_attention_reaches_the_whole_past():
+    x = _image(1)
+    r, c = 20, 3
+    with_attn = _influence(_model(attention=True), x, r, c).flatten()[: r * px.W + c]
+    assert (with_attn > 0).all()  # every earlier pixel, including far away ones
+    without = _influence(_model(attention=False), x, r, c)
+    assert without[0, 27] == 0 and without[r - 1, c] > 0  # convolutions alone: a window that grows with depth
+
+
+def test_gated_resnet_formula():
+    torch.manual_seed(0)
+    block = px.GatedResNet(4, None).double()  # 1x1 convolutions, no aux
+    x = torch.randn(2, 4, 3, 3, dtype=D64)
+    h = px.concat_elu(block.conv1(px.concat_elu(x)))
+    a, b = block.conv2(h).chunk(2, dim=1)
+    torch.testing.assert_close(block(x), x + a * torch.sigmoid(b))
+
+
+def test_weight_norm_equals_formula():
+    torch.manual_seed(0)
+    conv = px.nin(3, 5)
+    g = conv.parametrizations.weight.original0  # (5, 1, 1, 1)
+    v = conv.parametrizations.weight.original1  # (5, 3, 1, 1)
+    w = g * v / v.flatten(1).norm(dim=1).view(-1, 1, 1, 1)  # w = g v / ||v|| per output channel
+    torch.testing.assert_close(conv.weight, w)
+    with torch.no_grad():
+        v.mul_(3.0)  # rescaling v leaves w unchanged
+    torch.testing.assert_close(conv.weight, w.detach())
+
+
+def test_causal_attention_matches_formula():
+    torch.manual_seed(0)
+    attn = px.CausalAttention(4, 6, d_k=5, d_v=3).double()
+    q_src, kv_src = torch.randn(2, 4, 3, 4, dtype=D64), torch.randn(2, 6, 3, 4, dtype=D64)
+    out = attn(q_src, kv_src)
+    q = attn.q(q_src).flatten(2).transpose(1, 2)
+    k = attn.k(kv_src).flatten(2).transpose(1, 2)
+    v = attn.v(kv_src).flatten(2).transpose(1, 2)
+    scores = q @ k.transpose(1, 2) / math.sqrt(5)
+    n = 12
+    allowed = torch.arange(n)[None, :] < torch.arange(n)[:, None]
+    w = scores.masked_fill(~allowed, float("-inf")).softmax(-1).nan_to_num(0.0)  # pixel 0 attends to nothing
+    expected = (w @ v).transpose(1, 2).reshape(2, 3, 3, 4)
+    torch.testing.assert_close(out, expected)
+    assert (out[:, :, 0, 0] == 0).all()
+
+
+def test_discretized_logistic_sums_to_one():
+    g = torch.Generator().manual_seed(0)
+    params = torch.randn(4, 3 * 3, generator=g, dtype=D64) * torch.tensor([1.0] * 3 + [0.8] * 3 + [1.5] * 3, dtype=D64)
+    values = px.VALUES.view(1, 256, 1, 1)
+    for b in range(4):
+        p = params[b].view(1, 9, 1, 1).expand(256, 9, 1, 1)
+        lp = px.discretized_logistic_log_prob(values.view(256, 1, 1, 1), p, 3)
+        assert lp.exp().sum().item() == pytest.approx(1.0, abs=1e-6)
+    # a single sharp component puts nearly all mass on the bin of its mean
+    sharp = torch.tensor([0.0, 0.0, 0.0, 0.2, 0.2, 0.2, -7.0, -7.0, -7.0], dtype=D64).view(1, 9, 1, 1)
+    nearest = px.VALUES[(px.VALUES - 0.2).abs().argmin()]
+    assert px.discretized_logistic_log_prob(nearest.view(1, 1, 1, 1), sharp, 3).exp().item() > 0.95  # s = e^-7 vs half-bin 1/255
+
+
+def test_bits_per_dim_formula():
+    uniform = torch.full((3, 28, 28), -math.log(256.0))  # every pixel 1/256
+    torch.testing.assert_close(px.bits_per_dim(uniform), torch.full((3,), 8.0))
+
+
+def test_temperature_to_zero_gives_the_mode():
+    g = torch.Generator().manual_seed(0)
+    params = torch.randn(6, 9, generator=g, dtype=D64)
+    mode = px.VALUES[px.pixel_distribution(params, 3).argmax(-1)]
+    cold = px.sample_pixel(params, 3, 1e-3, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(cold, mode)
+    warm = torch.stack([px.sample_pixel(params, 3, 1.0, torch.Generator().manual_seed(s)) for s in range(20)])
+    assert (warm != mode).any()  # at T = 1 other values are drawn too
+
+
+def test_strip_forward_equals_full_forward():
+    model, x = _model(), _image(2)
+    with torch.no_grad():
+        full = model(x)
+        cache, parts = {}, []
+        for r0, r1 in [(0, 9), (9, 10), (10, 28)]:
+            state = px.StripState(r0, prev=cache)
+            parts.append(model(x[:, :, r0:r1], state))
+            cache = state.next
+    torch.testing.assert_close(torch.cat(parts, 2), full, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_cached_sampling_equals_naive(temperature):
+    model = _model(n_blocks=1, n_res=1)
+    naive = list(px.sample_naive(model, 2, temperature, seed=3, dtype=D64))
+    cached = list(px.sample_cached(model, 2, temperature, seed=3, dtype=D64))
+    assert [r for r, _ in naive] == [r for r, _ in cached] == list(range(28))
+    assert torch.equal(naive[-1][1], cached[-1][1])
+    other = list(px.sample_cached(model, 2, temperature, seed=4, dtype=D64))[-1][1]
+    assert not torch.equal(other, cached[-1][1])
+
+
+def test_completion_keeps_the_top_rows():
+    model, start = _model(n_blocks=1, n_res=1), _image(2, seed=5)
+    naive = list(px.sample_naive(model, 2, 1.0, seed=1, start=start, keep_rows=20, dtype=D64))
+    cached = list(px.sample_cached(model, 2, 1.0, seed=1, start=start, keep_rows=20, dtype=D64))
+    assert len(cached) == 8 and torch.equal(naive[-1][1], cached[-1][1])
+    torch.testing.assert_close(cached[-1][1][:, :, :20], start[:, :, :20])
+    with pytest.raises(ValueError):
+        next(px.sample_cached(model, 1, 0.0))
