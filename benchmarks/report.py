@@ -71,12 +71,31 @@ def main() -> None:
                              f"{m['wall_time_s'] / 60:.1f} min | {json.dumps(m['final'])} |")
         lines += ["", f"Target: DDPM training ≤ 30 minutes — {verdict(ddpm['wall_time_s'] <= 1800)}.", ""]
     lines += flow_section(_load(RESULTS / "flow.json"))
+    lines += pixelcnn_section(_load(RESULTS / "pixelcnn.json"))
     lines += transformer_section(_load(RESULTS / "transformer.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def pixelcnn_section(pc: dict) -> list[str]:
+    """The PixelCNN tab's figures (benchmarks/pixelcnn.py)."""
+    if not pc:
+        return []
+    s, bpd = pc["sampling_16"], pc["test_bits_per_dim"]
+    return [f"## PixelCNN / PixelSNAIL (`{pc['command']}`)", "", f"Machine: {pc['machine']}.", "",
+            "| figure | measured | target |", "|---|---:|---|",
+            f"| test bits/dim, all {pc['test_images']} MNIST test images, 8-bit (float32 / bfloat16 autocast) | "
+            f"{bpd['float32']} / {bpd['bfloat16']} | ≤ 1.0: {verdict(bpd['float32'] <= 1.0)} (RealNVP 1.06, Glow 1.05, FFJORD 0.99) |",
+            f"| 16 samples, naive loop (784 full passes; {s['naive_runs']} run) | {s['naive_s']} s | |",
+            f"| 16 samples, strip cache (median of {s['cached_runs']}) | {s['cached_median_s']} s | ≤ 2 s: {verdict(s['cached_median_s'] <= 2.0)} |",
+            f"| speed-up, same run | {s['speed_up']}× | ≥ 10×: {verdict(s['speed_up'] >= 10)} |",
+            f"| same images from both samplers (seed 0, float32) | {'yes' if s['identical_float32'] else 'no'} "
+            f"({s['differing_pixels_float32']} of {16 * 784} pixels differ) | exact in float64: tests/test_pixelcnn.py |",
+            f"| training (`{pc['training_command']}`, {pc['epochs']} epochs, {pc['steps']} steps) | "
+            f"{pc['training_wall_s'] / 60:.1f} min | ≤ 30 min: {verdict(pc['training_wall_s'] <= 1800)} |", ""]
 
 
 def transformer_section(tf: dict) -> list[str]:

@@ -1,6 +1,7 @@
 """Screenshots of the real page for the README (headless Chromium): docs/screenshot-en.png, docs/screenshot-zh.png,
 the flow-matching tab: docs/screenshot-flow-en.png (2-D part) and docs/screenshot-flow-mnist.png (guidance rows),
-docs/screenshot-transformer.png (attention maps of a decoded number) and docs/screenshot-attention.png.
+docs/screenshot-pixelcnn.png, docs/screenshot-transformer.png (attention maps of a decoded number) and
+docs/screenshot-attention.png.
 
     python benchmarks/screenshots.py
 """
@@ -43,9 +44,26 @@ def main() -> None:
                 page.close()
             flow_tab(browser, port)
             transformer_tabs(browser, port)
+            pixelcnn_tab(browser, port)
             browser.close()
     finally:
         stop(proc)
+
+
+def pixelcnn_tab(browser, port: int) -> None:
+    page = browser.new_page(locale="en-US", viewport={"width": 1440, "height": 1100})
+    page.goto(f"http://127.0.0.1:{port}/")
+    page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
+    page.get_by_role("tab", name="PixelCNN / PixelSNAIL").click()
+    page.wait_for_selector("#pixelcnn-note .katex", timeout=30_000)
+    page.locator("#pixelcnn-sample").click()
+    page.wait_for_function("() => document.body.innerText.includes('row 28/28')", timeout=120_000)
+    page.locator("#pixelcnn-complete").click()
+    page.wait_for_function("() => (document.body.innerText.match(/row 28\\/28/g) || []).length >= 2", timeout=120_000)
+    page.locator("#pixelcnn-sample").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-pixelcnn.png"))
+    page.close()
 
 
 def transformer_tabs(browser, port: int) -> None:

@@ -122,14 +122,10 @@ def pick_sample(index):
 
 def use_drawing(editor_value):
     """A sketchpad/upload value -> (digit, frames, preview, status); a blank or unreadable image keeps the old digit."""
-    image = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
-    if image is None:
-        return gr.skip(), gr.skip(), gr.skip(), ui.message("Nothing drawn yet: draw a digit or upload an image.", "warn")
-    try:
-        digit = data.prepare_digit(np.asarray(image))
-    except ValueError as err:
-        return gr.skip(), gr.skip(), gr.skip(), ui.message(f"Could not use this image: {err}.", "warn")
-    return _digit_outputs(digit, ui.message("Your digit, centred and resized to 28×28 the way MNIST was."))
+    digit, msg = ui.drawing_to_digit(editor_value)
+    if digit is None:
+        return gr.skip(), gr.skip(), gr.skip(), msg
+    return _digit_outputs(digit, msg)
 
 
 def forward_step(frames, t):

@@ -101,6 +101,21 @@ class Clamped:
         return "" if not self.messages else "⚠️ " + "; ".join(self.messages) + "."
 
 
+def drawing_to_digit(editor_value) -> tuple[np.ndarray | None, str]:
+    """A sketchpad/upload value -> (28x28 uint8 digit prepared the MNIST way, message), or (None, warning) when
+    nothing is drawn or the image cannot be used (blank, odd shapes)."""
+    from genlib import data
+
+    image = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
+    if image is None:
+        return None, message("Nothing drawn yet: draw a digit or upload an image.", "warn")
+    try:
+        digit = data.prepare_digit(np.asarray(image))
+    except ValueError as err:
+        return None, message(f"Could not use this image: {err}.", "warn")
+    return digit, message("Your digit, centred and resized to 28×28 the way MNIST was.")
+
+
 # ---- display --------------------------------------------------------------------------------------
 def upscale(img: np.ndarray, k: int = 4) -> np.ndarray:
     """Nearest-neighbour enlargement so 28x28 digits stay crisp: (H, W) -> (kH, kW)."""

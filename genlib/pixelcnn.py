@@ -141,6 +141,8 @@ class CausalAttention(nn.Module):
         k = self.k(kv_src).flatten(2).transpose(1, 2)
         v = self.v(kv_src).flatten(2).transpose(1, 2)  # (B, h w, d_v)
         row0 = state.row0 if state is not None else 0
+        if row0 and key + "k" not in state.prev:
+            raise ValueError("a strip below row 0 needs the keys and values of all the rows above it")
         if state is not None:
             if key + "k" in state.prev:
                 k, v = torch.cat([state.prev[key + "k"], k], 1), torch.cat([state.prev[key + "v"], v], 1)
@@ -164,7 +166,7 @@ class PixelSNAIL(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["
                  d_k: int = 16, d_v: int = 32, dropout: float = 0.0):
         super().__init__()
         c, self.n_mix, self.attention = channels, n_mix, attention
-        c_in = 1 + 3  # the pixel, a ones channel (tells padding from black) and two background position channels
+        c_in = 1 + 3  # the pixel, a ones channel (tells zero padding from a pixel whose value is 0) and two position channels
         self.u_init = DownShiftedConv2d(c_in, c, (2, 3))
         self.ul_init_up, self.ul_init_left = DownShiftedConv2d(c_in, c, (1, 3)), DownRightShiftedConv2d(c_in, c, (2, 1))
         self.u_res = nn.ModuleList(GatedResNet(c, DownShiftedConv2d, (2, 3), dropout=dropout) for _ in range(n_blocks * n_res))
@@ -289,7 +291,7 @@ def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator
     params (B, 3K) -> values in [-1, 1] (B,)."""
     p = pixel_distribution(params, n_mix)
     if temperature != 1.0:
-        p = torch.softmax(torch.log(p.clamp_min(1e-300)) / temperature, dim=-1)
+        p = torch.softmax(torch.log(p.clamp_min(torch.finfo(p.dtype).tiny)) / temperature, dim=-1)
     idx = torch.multinomial(p, 1, generator=generator)[:, 0]
     return VALUES.to(params.dtype)[idx]
 
@@ -303,8 +305,8 @@ def _validate(temperature: float):
 @torch.no_grad()
 def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
                  keep_rows: int = 0, dtype=torch.float32):
-    """Pixel by pixel, running the whole network on the whole image each time (784 full passes). Yields the image
-    after each completed row. `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest."""
+    """Pixel by pixel, running the whole network on the whole image each time (784 full passes). Yields (row, image)
+    after each completed row (the same tensor each time, filled in place: clone it to keep a frame). `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest."""
     _validate(temperature)
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()

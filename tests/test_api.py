@@ -11,7 +11,8 @@ from gradio_client.exceptions import AppError  # noqa: E402
 ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language",
              "/flow2d_field", "/flow2d_animate", "/flow2d_compare", "/flow2d_paths", "/flow2d_langevin", "/flow_sample",
              "/flow_guidance", "/transformer_decode", "/transformer_mask", "/transformer_posenc", "/transformer_noam",
-             "/transformer_smoothing", "/attention_single", "/attention_scaling", "/attention_example", "/attention_matrix"}
+             "/transformer_smoothing", "/attention_single", "/attention_scaling", "/attention_example", "/attention_matrix",
+             "/pixelcnn_sample", "/pixelcnn_pick_digit", "/pixelcnn_use_drawing", "/pixelcnn_complete", "/pixelcnn_influence"}
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +181,19 @@ def test_attention_endpoints(client):
         {"headers": ["1", "2"], "data": [[1, 0], [0, 1]]}, {"headers": ["1", "2"], "data": [[1, 0], [0, 1], [1, 1]]},
         {"headers": ["1"], "data": [[1], [2], [3]]}, True, 0, "end", api_name="/attention_matrix")
     assert "causal" in out[-1].lower()  # 2 queries, 3 keys: the causal mask cannot apply, and the page says so
+
+
+def test_pixelcnn_endpoints(client):
+    grid, status = client.predict(0.9, 2, 5, api_name="/pixelcnn_sample")
+    assert "row 28/28 ✓" in status and np.asarray(Image.open(grid)).shape[:2] == (32, 62)  # 2 samples side by side
+    for bad, match in ((0, "less than minimum value 0.1"), (-1, "less than minimum value 0.1"), (1e6, "greater than maximum value 2")):
+        with pytest.raises(AppError, match=match):
+            client.predict(bad, 2, 0, api_name="/pixelcnn_sample")
+    sheet, status = client.predict(26, 2, 1.0, 0, api_name="/pixelcnn_complete")
+    assert "26 rows kept" in status and "✓" in status
+    with pytest.raises(AppError, match="greater than maximum value 27"):
+        client.predict(40, 2, 1.0, 0, api_name="/pixelcnn_complete")
+    img, status = client.predict("masked", 20, 10, api_name="/pixelcnn_influence")
+    assert "blind spot" in status and "later pixels with influence: 0." in status
+    img, status = client.predict("pixelsnail", 20, 10, api_name="/pixelcnn_influence")
+    assert "(all of them)" in status

@@ -120,3 +120,16 @@ def test_attention_tab_redraws_when_the_query_moves(browser, server):
         assert page.locator("#attention-weight-matrix svg").count() >= 1
     finally:
         ctx.close()
+
+
+def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
+    ctx, page = _open(browser, server, "en-US")
+    try:
+        page.get_by_role("tab", name="PixelCNN / PixelSNAIL").click()
+        page.wait_for_selector("#pixelcnn-note .katex", timeout=30_000)
+        page.wait_for_function("() => document.querySelector('#pixelcnn-influence-status').innerText.includes('blind spot')",
+                               timeout=30_000)
+        page.locator("#pixelcnn-sample").click()
+        page.wait_for_selector("#pixelcnn-grid img", timeout=60_000)
+    finally:
+        ctx.close()

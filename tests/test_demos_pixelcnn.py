@@ -1,0 +1,96 @@
+"""The PixelCNN tab's callbacks as plain functions, with a tiny untrained PixelSNAIL standing in."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from demos import pixelcnn as tab
+from genlib import hub
+from genlib.pixelcnn import PixelSNAIL
+
+
+@pytest.fixture
+def tiny_pixelsnail(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    PixelSNAIL(channels=8, n_blocks=1, n_res=1, n_mix=2, d_k=4, d_v=4).save_pretrained(tmp_path / "pixelcnn")
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    hub.clear_cache()
+    tab.viewer_model.cache_clear()
+    yield tmp_path
+    hub.clear_cache()
+    tab.viewer_model.cache_clear()
+
+
+def test_sample_streams_row_by_row(tiny_pixelsnail):
+    frames = list(tab.sample(0.8, 4, 2))
+    assert len(frames) == 28 and "row 1/28" in frames[0][1] and "✓" in frames[-1][1]
+    grid = frames[-1][0]
+    assert grid.shape == (2 * 30 + 2, 2 * 30 + 2)
+    first = frames[0][0][2:30, 2:30]  # the first image after one row: rows 1..27 are still the unsampled 0 (grey)
+    assert (first[1:] == first[1, 0]).all() and first[1, 0] in (127, 128) and not (first[0] == first[1, 0]).all()
+    assert np.array_equal(grid, list(tab.sample(0.8, 4, 2))[-1][0])  # seeded
+
+
+@pytest.mark.parametrize("t,expect", [(0, "temperature: 0 is outside [0.1, 2]"), (-3, "temperature: -3 is outside"),
+                                      (1e6, "temperature: 1e+06 is outside"), (float("nan"), "temperature: nan is not a number")])
+def test_bad_temperature_is_clamped_with_a_message(tiny_pixelsnail, t, expect):
+    frame = next(tab.sample(t, 1, 0))
+    assert expect in frame[1]
+
+
+def test_completion_keeps_rows_and_handles_bad_input(tiny_pixelsnail):
+    digit = tab.sample_digits()[0][3]
+    frames = list(tab.complete(digit, 24, 3, 1.0, 0))
+    assert len(frames) == 4  # rows 24..27
+    sheet, status = frames[-1]
+    assert sheet.shape == (32, 4 * 30 + 2) and "24 rows kept" in status and "✓" in status
+    # each completion keeps the digit's top rows exactly
+    kept = sheet[2:2 + 24, 32:60]
+    assert np.array_equal(kept, digit[:24])
+    sheet, status = list(tab.complete(digit, 99, 10**6, 1.0, 0))[-1]
+    assert "rows to keep: 99 is outside [0, 27]" in status and "completions: 1000000 is outside [1, 8]" in status
+    _, status = next(tab.complete(np.zeros((5, 5)), 10, 2, 1.0, 0))
+    assert "28×28" in status
+
+
+def test_drawings(tiny_pixelsnail):
+    assert "Nothing drawn" in tab.use_drawing(None)[2]
+    blank = {"composite": np.zeros((280, 280, 4), np.uint8)}
+    assert "blank" in tab.use_drawing(blank)[2]
+    ink = np.full((300, 300, 3), 255, np.uint8)
+    ink[60:240, 140:170] = 0
+    digit, preview, status = tab.use_drawing(ink)
+    assert digit.shape == (28, 28) and preview.shape == (112, 112) and "centred" in status
+    d, _, status = tab.pick_digit(10**6)
+    assert "outside" in status and d.shape == (28, 28)
+
+
+@pytest.mark.parametrize("kind", tab.VIEWERS)
+def test_influence_is_causal_for_every_model(tiny_pixelsnail, kind):
+    img, status = tab.influence(kind, 12, 20)
+    assert img.shape == (224, 224, 3) and "later pixels with influence: 0." in status
+    assert tuple(img[12 * 8, 20 * 8]) == (220, 38, 38)
+    if kind == "masked":
+        assert "blind spot" in status
+    if kind == "pixelsnail":
+        assert "(all of them)" in status
+
+
+def test_influence_clamps(tiny_pixelsnail):
+    _, status = tab.influence("resnet", -4, 99)
+    assert "model: 'resnet'" in status and "row: -4 is outside" in status and "column: 99 is outside" in status
+
+
+def test_missing_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    hub.clear_cache()
+    try:
+        grid, status = next(tab.sample(1.0, 2, 0))
+        assert grid is None and "⛔" in status
+        assert next(tab.complete(None, 10, 2, 1.0, 0))[0] is None
+        assert tab.loss_curve() is None and "⛔" in tab.training_summary()
+    finally:
+        hub.clear_cache()
