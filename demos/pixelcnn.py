@@ -7,6 +7,7 @@ The model code is in genlib.pixelcnn.
 """
 from __future__ import annotations
 
+import copy
 import functools
 
 import gradio as gr
@@ -161,7 +162,8 @@ def viewer_model(kind: str):
     if kind == "shift":
         return px.PixelSNAIL(channels=16, n_blocks=3, n_res=1, n_mix=2, attention=False).double().eval()
     model, _ = _load()
-    return (model if model is not None else px.PixelSNAIL()).double().eval()
+    # a float64 copy: .double() works in place, and the loaded model is shared with the samplers (float32)
+    return copy.deepcopy(model if model is not None else px.PixelSNAIL()).double().eval()
 
 
 def influence(kind="pixelsnail", row=14, col=14, digit=None):

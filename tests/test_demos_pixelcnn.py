@@ -94,3 +94,9 @@ def test_missing_weights(tmp_path, monkeypatch):
         assert tab.loss_curve() is None and "⛔" in tab.training_summary()
     finally:
         hub.clear_cache()
+
+
+def test_viewer_does_not_change_the_sampling_model(tiny_pixelsnail):
+    tab.influence("pixelsnail", 5, 5)  # the viewer works in float64 ...
+    grid, status = list(tab.sample(1.0, 1, 0))[-1]  # ... and sampling still runs in float32
+    assert "✓" in status and next(tab._load()[0].parameters()).dtype == torch.float32
