@@ -81,10 +81,7 @@ ui.add_strings(
 # ---- model access -----------------------------------------------------------------------------------
 def model_or_message() -> tuple[torch.nn.Module | None, str]:
     """The trained eps_theta, or None and a message for the page."""
-    try:
-        return hub.load("ddpm"), ""
-    except hub.ModelUnavailable as err:
-        return None, str(err)
+    return ui.load_model("ddpm")
 
 
 def eps_model():
@@ -220,13 +217,7 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
 # ---- training record --------------------------------------------------------------------------------
 def loss_curve():
     """metrics.json's loss curve as a DataFrame (step, loss) for gr.LinePlot; None when absent."""
-    import pandas as pd
-
-    try:
-        curve = hub.load_metrics("ddpm").get("loss_curve", [])
-    except hub.ModelUnavailable:
-        curve = []
-    return pd.DataFrame(curve, columns=["step", "loss"]) if curve else None
+    return ui.loss_frame("ddpm")
 
 
 def training_summary() -> str:

@@ -117,10 +117,7 @@ ui.add_strings(
 
 def _load(name: str):
     """(model, "") or (None, message for the page)."""
-    try:
-        return hub.load(name), ""
-    except hub.ModelUnavailable as err:
-        return None, str(err)
+    return ui.load_model(name)
 
 
 def _toy(c: ui.Clamped, toy) -> str:
@@ -397,13 +394,7 @@ def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
 
 # ---- training record ----------------------------------------------------------------------------------
 def loss_curve():
-    import pandas as pd
-
-    try:
-        curve = hub.load_metrics("flow").get("loss_curve", [])
-    except hub.ModelUnavailable:
-        curve = []
-    return pd.DataFrame(curve, columns=["step", "loss"]) if curve else None
+    return ui.loss_frame("flow")
 
 
 def training_summary() -> str:

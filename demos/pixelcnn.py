@@ -78,10 +78,7 @@ ui.add_strings(
 
 
 def _load():
-    try:
-        return hub.load("pixelcnn"), ""
-    except hub.ModelUnavailable as err:
-        return None, str(err)
+    return ui.load_model("pixelcnn")
 
 
 @functools.lru_cache(maxsize=1)
@@ -200,13 +197,7 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
 
 # ---- training record ---------------------------------------------------------------------------------------
 def loss_curve():
-    import pandas as pd
-
-    try:
-        curve = hub.load_metrics("pixelcnn").get("loss_curve", [])
-    except hub.ModelUnavailable:
-        curve = []
-    return pd.DataFrame(curve, columns=["step", "bits/dim"]) if curve else None
+    return ui.loss_frame("pixelcnn", "bits/dim")
 
 
 def training_summary() -> str:

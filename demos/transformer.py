@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from demos import ui
-from genlib import data, hub
+from genlib import data
 from genlib.transformer import (LabelSmoothing, beam_search, greedy_decode, padding_mask, positional_encoding, rate,
                                 sample_decode, subsequent_mask, target_mask)
 
@@ -86,10 +86,7 @@ ui.add_strings(
 
 # ---- decoding ---------------------------------------------------------------------------------------------
 def _model(task: str):
-    try:
-        return hub.load(f"transformer_{task}"), ""
-    except hub.ModelUnavailable as err:
-        return None, str(err)
+    return ui.load_model(f"transformer_{task}")
 
 
 def _tgt_token(spec, i: int) -> str:

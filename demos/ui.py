@@ -101,6 +101,29 @@ class Clamped:
         return "" if not self.messages else "⚠️ " + "; ".join(self.messages) + "."
 
 
+def load_model(name: str):
+    """(model, "") from genlib.hub, or (None, a message for the page) when its weights cannot be read."""
+    from genlib import hub
+
+    try:
+        return hub.load(name), ""
+    except hub.ModelUnavailable as err:
+        return None, str(err)
+
+
+def loss_frame(name: str, y: str = "loss"):
+    """A model's metrics.json loss curve as a DataFrame (step, y) for gr.LinePlot; None when there is none."""
+    import pandas as pd
+
+    from genlib import hub
+
+    try:
+        curve = hub.load_metrics(name).get("loss_curve", [])
+    except hub.ModelUnavailable:
+        curve = []
+    return pd.DataFrame(curve, columns=["step", y]) if curve else None
+
+
 def drawing_to_digit(editor_value) -> tuple[np.ndarray | None, str]:
     """A sketchpad/upload value -> (28x28 uint8 digit prepared the MNIST way, message), or (None, warning) when
     nothing is drawn or the image cannot be used (blank, odd shapes)."""

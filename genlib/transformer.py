@@ -275,14 +275,14 @@ def _next_log_probs(model: Transformer, memory, src_mask, ys) -> torch.Tensor:
 
 
 @torch.no_grad()
-def greedy_decode(model: Transformer, src: torch.Tensor, src_mask: torch.Tensor, max_len: int, bos: int, eos: int) -> Decoded:
-    """Always take the most likely next token, until EOS or max_len tokens. src (1, S)."""
+def _decode_loop(model: Transformer, src, src_mask, max_len: int, bos: int, eos: int, choose) -> Decoded:
+    """Append one token at a time until EOS or max_len; choose(log p (V,)) -> (token, the distribution it came from)."""
     memory = model.encode(src, src_mask)
     ys, steps, score = torch.tensor([[bos]]), [], 0.0
     for _ in range(max_len):
         lp = _next_log_probs(model, memory, src_mask, ys)[0]
-        nxt = int(lp.argmax())
-        steps.append(lp)
+        nxt, drawn_from = choose(lp)
+        steps.append(drawn_from)
         score += float(lp[nxt])
         ys = torch.cat([ys, torch.tensor([[nxt]])], dim=1)
         if nxt == eos:
@@ -290,25 +290,23 @@ def greedy_decode(model: Transformer, src: torch.Tensor, src_mask: torch.Tensor,
     return Decoded(ys[0, 1:].tolist(), steps, score)
 
 
-@torch.no_grad()
+def greedy_decode(model: Transformer, src: torch.Tensor, src_mask: torch.Tensor, max_len: int, bos: int, eos: int) -> Decoded:
+    """Always take the most likely next token, until EOS or max_len tokens. src (1, S)."""
+    return _decode_loop(model, src, src_mask, max_len, bos, eos, lambda lp: (int(lp.argmax()), lp))
+
+
 def sample_decode(model: Transformer, src, src_mask, max_len: int, bos: int, eos: int, temperature: float = 1.0,
                   seed: int = 0) -> Decoded:
     """Draw each next token from softmax(logits / temperature), from a seeded generator."""
     if temperature <= 0:
         raise ValueError("temperature must be positive (use greedy decoding for the limit T -> 0)")
     g = torch.Generator().manual_seed(seed)
-    memory = model.encode(src, src_mask)
-    ys, steps, score = torch.tensor([[bos]]), [], 0.0
-    for _ in range(max_len):
-        lp = _next_log_probs(model, memory, src_mask, ys)[0]
+
+    def draw(lp):
         tempered = F.log_softmax(lp / temperature, dim=-1)
-        nxt = int(torch.multinomial(tempered.exp(), 1, generator=g))
-        steps.append(tempered)
-        score += float(lp[nxt])
-        ys = torch.cat([ys, torch.tensor([[nxt]])], dim=1)
-        if nxt == eos:
-            break
-    return Decoded(ys[0, 1:].tolist(), steps, score)
+        return int(torch.multinomial(tempered.exp(), 1, generator=g)), tempered
+
+    return _decode_loop(model, src, src_mask, max_len, bos, eos, draw)
 
 
 @torch.no_grad()
