@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from demos import ui
-from genlib import data, hub
+from genlib import data
 from genlib.diffusion import GaussianDiffusion, autocast_model
 
 TAB_ID = "ddpm"
@@ -221,15 +221,9 @@ def loss_curve():
 
 
 def training_summary() -> str:
-    try:
-        m = hub.load_metrics("ddpm")
-        src = hub.source("ddpm")
-    except hub.ModelUnavailable as err:
-        return ui.message(str(err), "error")
-    if not m:
-        return ui.message(f"weights from {src}; no metrics.json", "warn")
-    return (f"Weights: `{src}` · {m['epochs']} epochs on {m['dataset']} ({m['steps']} steps) in "
-            f"{m['wall_time_s'] / 60:.1f} min on {m['hardware']} · held-out L_simple {m['final']['test_loss_ema']:.4f}")
+    return ui.training_summary("ddpm", lambda m, src: (
+        f"Weights: `{src}` · {m['epochs']} epochs on {m['dataset']} ({m['steps']} steps) in "
+            f"{m['wall_time_s'] / 60:.1f} min on {m['hardware']} · held-out L_simple {m['final']['test_loss_ema']:.4f}"))
 
 
 # ---- layout -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from demos import plot2d, ui
-from genlib import data, hub
+from genlib import data
 from genlib.flow import PATHS, cfg_field, evaluations_per_step, integrate
 from genlib.metrics import sliced_wasserstein
 
@@ -398,14 +398,9 @@ def loss_curve():
 
 
 def training_summary() -> str:
-    try:
-        m, src = hub.load_metrics("flow"), hub.source("flow")
-    except hub.ModelUnavailable as err:
-        return ui.message(str(err), "error")
-    if not m:
-        return ui.message(f"weights from {src}; no metrics.json", "warn")
-    return (f"MNIST weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
-            f"{m['hardware']} · label dropout {m.get('p_uncond')} · held-out CFM loss {m['final']['test_cfm_loss_ema']:.4f}")
+    return ui.training_summary("flow", lambda m, src: (
+        f"MNIST weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
+            f"{m['hardware']} · label dropout {m.get('p_uncond')} · held-out CFM loss {m['final']['test_cfm_loss_ema']:.4f}"))
 
 
 # ---- layout -------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from demos import ui
-from genlib import data, hub
+from genlib import data
 from genlib import pixelcnn as px
 
 TAB_ID = "pixelcnn"
@@ -201,16 +201,10 @@ def loss_curve():
 
 
 def training_summary() -> str:
-    try:
-        m, src = hub.load_metrics("pixelcnn"), hub.source("pixelcnn")
-    except hub.ModelUnavailable as err:
-        return ui.message(str(err), "error")
-    if not m:
-        return ui.message(f"weights from {src}; no metrics.json", "warn")
-    f = m["final"]
-    return (f"Weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
-            f"{m['hardware']} · **test bits/dim {f['test_bits_per_dim_ema']:.4f}** on all {f['test_images']} MNIST test "
-            f"images (anchors: RealNVP 1.06, Glow 1.05, FFJORD 0.99)")
+    return ui.training_summary("pixelcnn", lambda m, src: (
+        f"Weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
+        f"{m['hardware']} · **test bits/dim {m['final']['test_bits_per_dim_ema']:.4f}** on all "
+        f"{m['final']['test_images']} MNIST test images (anchors: RealNVP 1.06, Glow 1.05, FFJORD 0.99)"))
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------

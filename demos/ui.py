@@ -124,6 +124,20 @@ def loss_frame(name: str, y: str = "loss"):
     return pd.DataFrame(curve, columns=["step", y]) if curve else None
 
 
+def training_summary(name: str, describe) -> str:
+    """A line about a model's training run: describe(metrics, source) for the page, or a message when the weights or
+    metrics.json cannot be read."""
+    from genlib import hub
+
+    try:
+        m, src = hub.load_metrics(name), hub.source(name)
+    except hub.ModelUnavailable as err:
+        return message(str(err), "error")
+    if not m:
+        return message(f"weights from {src}; no metrics.json", "warn")
+    return describe(m, src)
+
+
 def drawing_to_digit(editor_value) -> tuple[np.ndarray | None, str]:
     """A sketchpad/upload value -> (28x28 uint8 digit prepared the MNIST way, message), or (None, warning) when
     nothing is drawn or the image cannot be used (blank, odd shapes)."""
