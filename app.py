@@ -48,7 +48,9 @@ def build_app() -> gr.Blocks:
 
 def main() -> None:
     demo = build_app()
-    demo.queue(default_concurrency_limit=2, max_size=32)
+    # Each page view queues ~10 small events on load (the language switch and the figures drawn on load), so the
+    # queue must hold far more than a handful of visitors' worth; model events still run one at a time.
+    demo.queue(default_concurrency_limit=2, max_size=256)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

@@ -67,6 +67,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / f"genlib-app-server-{os.getpid()}.log"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test that talks to the app server gets the server's last log lines in its report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "server" in getattr(item, "fixturenames", ()) and SERVER_LOG.exists():
+        tail = SERVER_LOG.read_text(errors="replace").splitlines()[-60:]
+        report.sections.append(("app server log (last 60 lines)", "\n".join(tail)))
+
+
 @pytest.fixture(scope="session")
 def server():
     """`python app.py` on a free port with the committed weights; yields its URL."""
@@ -79,7 +92,7 @@ def server():
     port = free_port()
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", PYTHONUNBUFFERED="1")
     env.pop("GENLIB_WEIGHTS_DIR", None)
-    log = open(ROOT / ".pytest_cache" / "app-server.log", "w") if (ROOT / ".pytest_cache").is_dir() else subprocess.DEVNULL
+    log = open(SERVER_LOG, "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120

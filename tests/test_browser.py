@@ -33,9 +33,23 @@ def browser():
 def _open(browser, url, locale):
     ctx = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
+    page.console = []  # what the page logged, shown when a wait fails
+    page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"[:300]))
+    page.on("pageerror", lambda e: page.console.append(f"pageerror: {e}"[:300]))
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector("#ddpm-note", timeout=60_000)
     return ctx, page
+
+
+def _wait_text(page, selector: str, text: str, timeout: int = 60_000) -> None:
+    """Wait until the element's text contains `text`; on timeout fail with what it showed and what the page logged."""
+    try:
+        page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.innerText.includes(t); }",
+                               arg=[selector, text], timeout=timeout)
+    except sync_api.TimeoutError:
+        shown = page.evaluate("(s) => { const e = document.querySelector(s); return e ? e.innerText : '(no such element)'; }",
+                              selector)
+        pytest.fail(f"{selector} never showed {text!r}; it shows {shown[:300]!r}; console: {page.console[-15:]}")
 
 
 def _xt_src(page) -> str:
@@ -56,7 +70,7 @@ def test_math_renders_and_slider_moves_the_image(browser, server, tmp_path):
         page.wait_for_function("(b) => { const i = document.querySelector('#ddpm-xt img'); return i && i.src !== b; }",
                                arg=before, timeout=20_000)
         assert _xt_src(page) != before
-        page.wait_for_function("() => document.querySelector('#ddpm-stats').innerText.includes('600')", timeout=20_000)
+        _wait_text(page, "#ddpm-stats", "600")
         page.screenshot(path=str(tmp_path / "en.png"), full_page=False)
     finally:
         ctx.close()
@@ -65,7 +79,7 @@ def test_math_renders_and_slider_moves_the_image(browser, server, tmp_path):
 def test_chinese_locale_shows_chinese_notes(browser, server):
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        page.wait_for_function("() => document.querySelector('#ddpm-note').innerText.includes('去噪扩散模型')", timeout=30_000)
+        _wait_text(page, "#ddpm-note", "去噪扩散模型")
         assert page.locator("#ddpm-note .katex").count() > 20
         assert "采样" in page.content()  # UI strings follow the locale too (gr.I18n)
     finally:
@@ -100,7 +114,7 @@ def test_transformer_tab_decodes_and_draws_attention(browser, server):
         box = page.locator("#transformer-input textarea").first
         box.fill("fourteen thousand and seven")
         page.locator("#transformer-run").click()
-        page.wait_for_function("() => document.querySelector('#transformer-output').innerText.includes('14007')", timeout=30_000)
+        _wait_text(page, "#transformer-output", "14007")
         assert page.locator("#transformer-attn svg").count() == 8  # 2 layers x 4 heads
         assert page.locator("#transformer-steps tr").count() >= 6
     finally:
@@ -127,8 +141,13 @@ def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
     try:
         page.get_by_role("tab", name="PixelCNN / PixelSNAIL").click()
         page.wait_for_selector("#pixelcnn-note .katex", timeout=30_000)
-        page.wait_for_function("() => document.querySelector('#pixelcnn-influence-status').innerText.includes('blind spot')",
-                               timeout=30_000)
+        # drawn on page load; moving the row slider redraws it (the masked PixelCNN is the default viewer)
+        box = page.locator("#pixelcnn-row input[type=number]").first
+        box.fill("20")
+        box.press("Enter")
+        _wait_text(page, "#pixelcnn-influence-status", "pixel (20, 14)")
+        _wait_text(page, "#pixelcnn-influence-status", "blind spot")
+        assert page.locator("#pixelcnn-influence img").count() == 1
         page.locator("#pixelcnn-sample").click()
         page.wait_for_selector("#pixelcnn-grid img", timeout=60_000)
     finally:
