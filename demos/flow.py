@@ -337,7 +337,8 @@ def _agreement_text(x: torch.Tensor, label: int) -> str:
     return "" if k is None else f" · the MNIST classifier reads {k}/{len(x)} as {label}"
 
 
-def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):
+@torch.no_grad()  # as a decorator it is switched off at every yield; a `with` block around a yield would leak
+def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):  # into the server's worker thread
     """n samples of class `label` with guidance w; streams (grid of x_t, status)."""
     model, msg = _load("flow")
     if model is None:
@@ -356,13 +357,12 @@ def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed
     head = (c.note() + " " if c.messages else "") + f"class {label}, w = {w:g}, {method}, {steps} steps ({nfe} evaluations)"
     start = time.perf_counter()
     every = max(1, steps // 20)
-    with torch.no_grad():
-        for k, s in enumerate(integrate(field, x, steps, method, path=PATHS["condot"], sigma=sigma, generator=g), start=1):
-            if k % every == 0 or k == steps:
-                done = k == steps
-                tail = (f" ✓ {time.perf_counter() - start:.2f} s, {passes} network pass{'es' if passes == 2 else ''} per evaluation"
-                        + _agreement_text(s.x, label)) if done else ""
-                yield data.image_grid(s.x.clamp(-1, 1), nrow), ui.message(f"{head} — t = {s.t:.2f}{tail}")
+    for k, s in enumerate(integrate(field, x, steps, method, path=PATHS["condot"], sigma=sigma, generator=g), start=1):
+        if k % every == 0 or k == steps:
+            done = k == steps
+            tail = (f" ✓ {time.perf_counter() - start:.2f} s, {passes} network pass{'es' if passes == 2 else ''} per evaluation"
+                    + _agreement_text(s.x, label)) if done else ""
+            yield data.image_grid(s.x.clamp(-1, 1), nrow), ui.message(f"{head} — t = {s.t:.2f}{tail}")
 
 
 def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):

@@ -170,9 +170,10 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
     r, col_ = c.int("row", row, 0, px.H - 1, 14), c.int("column", col, 0, px.W - 1, 14)
     digit = sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     x = data.to_model_range(digit[None]).double().requires_grad_(True)
-    out = viewer_model(kind)(x)
-    proj = torch.randn(out.shape[1], dtype=out.dtype, generator=torch.Generator().manual_seed(1))
-    (grad,) = torch.autograd.grad(out[0, :, r, col_] @ proj, x)
+    with torch.enable_grad():  # whatever grad mode the server's worker thread is in
+        out = viewer_model(kind)(x)
+        proj = torch.randn(out.shape[1], dtype=out.dtype, generator=torch.Generator().manual_seed(1))
+        (grad,) = torch.autograd.grad(out[0, :, r, col_] @ proj, x)
     g = grad[0, 0].abs().numpy()
     i = r * px.W + col_
     flat = g.flatten()
