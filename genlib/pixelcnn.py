@@ -16,6 +16,7 @@ the row just above (per layer) and the attention keys/values of all earlier rows
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -52,6 +53,13 @@ class StripState:
     row0: int  # first row of the strip
     prev: dict = field(default_factory=dict)
     next: dict = field(default_factory=dict)
+    width: int | None = None  # the image's width when the strip holds only the first columns of its rows
+
+
+def prefix_cache(cache: dict, cols: int) -> dict:
+    """The caches for a strip cut to its first `cols` columns: per-layer rows (B, C, 1, W) are cut, the attention
+    keys/values (B, n, d) are kept whole. Exact for the ul stream, whose outputs never look to the right."""
+    return {k: (v[..., :cols] if v.dim() == 4 else v) for k, v in cache.items()}
 
 
 class DownShiftedConv2d(nn.Module):
@@ -147,7 +155,8 @@ class CausalAttention(nn.Module):
             if key + "k" in state.prev:
                 k, v = torch.cat([state.prev[key + "k"], k], 1), torch.cat([state.prev[key + "v"], v], 1)
             state.next[key + "k"], state.next[key + "v"] = k, v
-        q_pos = row0 * w + torch.arange(h * w)  # absolute raster positions of the queries
+        width = state.width if state is not None and state.width else w
+        q_pos = ((row0 + torch.arange(h))[:, None] * width + torch.arange(w)[None, :]).flatten()  # raster positions
         k_pos = torch.arange(k.shape[1])  # keys start at position 0
         allowed = k_pos[None, :] < q_pos[:, None]  # (h w, n_keys)
         # softmax(q k^T / sqrt(d_k)) v over the allowed keys; torch's fused kernel (a row with no allowed key,
@@ -318,13 +327,30 @@ def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int 
         yield r, x
 
 
+def fold_weight_norm(model: nn.Module) -> nn.Module:
+    """A copy whose weight-normalised layers hold w = g v / ||v|| as a plain weight, computed once instead of at
+    every forward (the same numbers, so the same samples). Not torch's remove_parametrizations: it deletes the
+    `weight` property from the parametrised class, which the original model shares with its deep copy."""
+    from torch.nn.utils import parametrize
+
+    folded = copy.deepcopy(model)
+    for module in [m for m in folded.modules() if parametrize.is_parametrized(m, "weight")]:
+        weight = module.weight.detach().clone()  # g v / ||v||
+        del module._modules["parametrizations"]
+        module.__class__ = type(module).__bases__[0]  # ParametrizedConv2d -> Conv2d
+        module.weight = nn.Parameter(weight, requires_grad=False)
+    return folded
+
+
 @torch.no_grad()
 def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
                   keep_rows: int = 0, dtype=torch.float32):
     """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with the strip
-    caches: per pixel only the current row goes through the ul stream and attention; the u stream runs once per
-    row; each finished row is run once more to fill the caches for the next."""
+    caches: the u stream runs once per row; for pixel (r, c) only columns 0..c of row r go through the ul stream
+    and attention (nothing there looks right); each finished row is run once more to fill the caches for the
+    next. Weight norm is folded into plain weights first."""
     _validate(temperature)
+    model = fold_weight_norm(model)
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
@@ -337,7 +363,9 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
         row = x[:, :, r : r + 1]
         us = model.u_stream(model.background(row, r), StripState(r, prev=cache))  # independent of row r's pixels
         for c in range(W):
-            params = model(row, StripState(r, prev=cache), us=us)[:, :, 0, c]
+            n_cols = c + 1
+            state = StripState(r, prev=prefix_cache(cache, n_cols), width=W)
+            params = model(row[..., :n_cols], state, us=[u[..., :n_cols] for u in us])[:, :, 0, c]
             row[:, 0, 0, c] = sample_pixel(params, model.n_mix, temperature, g)
         state = StripState(r, prev=cache)
         model(row, state)  # the finished row: its last inputs and keys/values become the cache

@@ -168,6 +168,34 @@ def test_strip_forward_equals_full_forward():
     torch.testing.assert_close(torch.cat(parts, 2), full, atol=1e-12, rtol=0)
 
 
+def test_folded_weight_norm_gives_the_same_outputs_and_leaves_the_model_alone():
+    model, x = _model(), _image(2)
+    with torch.no_grad():
+        before = model(x)
+        for _ in range(2):  # twice: the original keeps its weight-norm parametrisation
+            folded = px.fold_weight_norm(model)
+            assert not any(torch.nn.utils.parametrize.is_parametrized(m) for m in folded.modules())
+            assert torch.equal(folded(x), before)
+        assert torch.equal(model(x), before)
+    assert torch.nn.utils.parametrize.is_parametrized(model.head, "weight")
+
+
+def test_a_strip_cut_to_its_first_columns_gives_those_columns_exactly():
+    """The per-pixel step of the cached sampler runs only columns 0..c of the current row."""
+    model, x = _model(), _image(2)
+    with torch.no_grad():
+        cache = {}
+        state = px.StripState(0, prev=cache)
+        model(x[:, :, :5], state)
+        r = 5
+        us = model.u_stream(model.background(x[:, :, r:r + 1], r), px.StripState(r, prev=state.next))
+        whole = model(x[:, :, r:r + 1], px.StripState(r, prev=state.next), us=us)
+        for cols in (1, 9, 28):
+            part = model(x[:, :, r:r + 1, :cols], px.StripState(r, prev=px.prefix_cache(state.next, cols), width=px.W),
+                         us=[u[..., :cols] for u in us])
+            torch.testing.assert_close(part, whole[..., :cols], atol=1e-12, rtol=0)
+
+
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
 def test_cached_sampling_equals_naive(temperature):
     model = _model(n_blocks=1, n_res=1)
