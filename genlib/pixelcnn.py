@@ -344,13 +344,14 @@ def fold_weight_norm(model: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
-                  keep_rows: int = 0, dtype=torch.float32):
+                  keep_rows: int = 0, dtype=torch.float32, cut_columns: bool = True):
     """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with the strip
     caches: the u stream runs once per row; for pixel (r, c) only columns 0..c of row r go through the ul stream
     and attention (nothing there looks right); each finished row is run once more to fill the caches for the
-    next. Weight norm is folded into plain weights first."""
+    next. Weight norm is folded into plain weights first. (cut_columns=False: whole rows and weight norm at every
+    pass, the first version, kept for the benchmark's comparison.)"""
     _validate(temperature)
-    model = fold_weight_norm(model)
+    model = fold_weight_norm(model) if cut_columns else model
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
@@ -363,7 +364,7 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
         row = x[:, :, r : r + 1]
         us = model.u_stream(model.background(row, r), StripState(r, prev=cache))  # independent of row r's pixels
         for c in range(W):
-            n_cols = c + 1
+            n_cols = c + 1 if cut_columns else W
             state = StripState(r, prev=prefix_cache(cache, n_cols), width=W)
             params = model(row[..., :n_cols], state, us=[u[..., :n_cols] for u in us])[:, :, 0, c]
             row[:, 0, 0, c] = sample_pixel(params, model.n_mix, temperature, g)
