@@ -1,6 +1,6 @@
 """PixelCNN figures: test-set bits/dim on 8-bit MNIST (all 10,000 images), time for 16 samples with the naive loop
-and with the strip cache in the same run (and whether they drew the same images), the strip cache with and
-without its column cut and folded weight norm (interleaved runs), training wall time.
+and with the strip cache in the same run (and whether they drew the same images), the cached sampler's
+per-pixel step as one position per layer vs a whole 1-row strip (interleaved runs), training wall time.
 Writes benchmarks/results/pixelcnn.json.
 
     python benchmarks/pixelcnn.py [--runs 3] [--data-dir ../shared/data]
@@ -52,10 +52,10 @@ def main() -> None:
 
     list(px.sample_cached(model, 2, 1.0, 0))  # warm-up
     cached_times, whole_rows_times = [], []
-    for r in range(args.runs):  # interleaved: the cached sampler, then the same without column cut and folded weights
+    for r in range(args.runs):  # interleaved: the cached sampler, then the same with a whole 1-row strip per pixel
         dt, cached = _timed(lambda: last(px.sample_cached(model, 16, 1.0, seed=0)))
         cached_times.append(dt)
-        dt, whole = _timed(lambda: last(px.sample_cached(model, 16, 1.0, seed=0, cut_columns=False)))
+        dt, whole = _timed(lambda: last(px.sample_cached(model, 16, 1.0, seed=0, per_pixel="row")))
         whole_rows_times.append(dt)
     naive_time, naive = _timed(lambda: last(px.sample_naive(model, 16, 1.0, seed=0)))
     same = bool(torch.equal(naive, cached))

@@ -53,13 +53,6 @@ class StripState:
     row0: int  # first row of the strip
     prev: dict = field(default_factory=dict)
     next: dict = field(default_factory=dict)
-    width: int | None = None  # the image's width when the strip holds only the first columns of its rows
-
-
-def prefix_cache(cache: dict, cols: int) -> dict:
-    """The caches for a strip cut to its first `cols` columns: per-layer rows (B, C, 1, W) are cut, the attention
-    keys/values (B, n, d) are kept whole. Exact for the ul stream, whose outputs never look to the right."""
-    return {k: (v[..., :cols] if v.dim() == 4 else v) for k, v in cache.items()}
 
 
 class DownShiftedConv2d(nn.Module):
@@ -155,8 +148,7 @@ class CausalAttention(nn.Module):
             if key + "k" in state.prev:
                 k, v = torch.cat([state.prev[key + "k"], k], 1), torch.cat([state.prev[key + "v"], v], 1)
             state.next[key + "k"], state.next[key + "v"] = k, v
-        width = state.width if state is not None and state.width else w
-        q_pos = ((row0 + torch.arange(h))[:, None] * width + torch.arange(w)[None, :]).flatten()  # raster positions
+        q_pos = row0 * w + torch.arange(h * w)  # absolute raster positions of the queries
         k_pos = torch.arange(k.shape[1])  # keys start at position 0
         allowed = k_pos[None, :] < q_pos[:, None]  # (h w, n_keys)
         # softmax(q k^T / sqrt(d_k)) v over the allowed keys; torch's fused kernel (a row with no allowed key,
@@ -342,16 +334,111 @@ def fold_weight_norm(model: nn.Module) -> nn.Module:
     return folded
 
 
+# ---- one position per layer: the column cursor ---------------------------------------------------------------
+def linear_layers(model: nn.Module) -> dict:
+    """Every (folded) conv as a matrix product: name -> (weight (C_in kh kw, C_out), bias), for torch.addmm on
+    patches flattened like the kernel."""
+    return {name: (mod.weight.flatten(1).t().contiguous(), mod.bias)
+            for name, mod in model.named_modules() if isinstance(mod, nn.Conv2d)}
+
+
+class ColumnCursor:
+    """Row r of the image, one pixel at a time: every layer of the ul stream, the attention and the head computed at
+    the single position (r, c), from the rows above (the strip caches of the last full-row pass) and the positions
+    (r, c' < c) this cursor has already computed. A (2, 2) down-right-shifted conv at (r, c) is one matrix product
+    over its 2 x 2 input patch: rows r - 1 and r, columns c - 1 and c. Expects a model with folded weight norm."""
+
+    def __init__(self, model: "PixelSNAIL", lin: dict, x_in: torch.Tensor, r: int, cache: dict, us: list[torch.Tensor]):
+        self.m, self.lin, self.x_in, self.r, self.us = model, lin, x_in, r, us  # x_in (B, 4, 1, W): channel 0 filled as we go
+        B = x_in.shape[0]
+
+        def padded_row(t, channels):  # (B, C, 1, W) or None -> (B, C, W + 1), a zero column in front
+            out = x_in.new_zeros(B, channels, W + 1)
+            if t is not None:
+                out[:, :, 1:] = t[:, :, -1]
+            return out
+
+        self.prev, self.cur = {}, {}
+        self.prev["l1"] = padded_row(cache.get("l1"), model.ul_init_left.conv.in_channels)  # x_in of row r - 1
+        up = cache.get("l0s")  # ul_init_up's output on row r - 1 (the down shift brings it to row r)
+        self.up = up[:, :, 0] if up is not None else x_in.new_zeros(B, model.ul_init_up.conv.out_channels, W)
+        for i, block in enumerate(model.ul_res):
+            for name, conv in (("c1", block.conv1), ("c2", block.conv2)):
+                key, ch = f"l{i}{name}", conv.conv.in_channels
+                self.prev[key], self.cur[key] = padded_row(cache.get(key), ch), padded_row(None, ch)
+        if model.attention:  # keys/values: the rows above from the cache, this row's filled in as pixels are drawn
+            self.k, self.v, self.ul_at = {}, {}, {}
+            for j, attn in enumerate(model.attn):
+                n_prev = r * W
+                self.k[j] = x_in.new_zeros(B, n_prev + W, attn.d_k)
+                self.v[j] = x_in.new_zeros(B, n_prev + W, attn.v.out_channels)
+                if n_prev:
+                    self.k[j][:, :n_prev], self.v[j][:, :n_prev] = cache[f"a{j}k"], cache[f"a{j}v"]
+                self.ul_at[j] = x_in.new_zeros(B, attn.q.in_channels, W)
+
+    def _mm(self, name: str, inp: torch.Tensor) -> torch.Tensor:
+        w, b = self.lin[name]
+        return torch.addmm(b, inp, w)
+
+    def _patch(self, key: str, c: int, x_c: torch.Tensor) -> torch.Tensor:
+        """Store this layer's input at column c, return its 2 x 2 patch flattened like the conv weight: (B, C*4)."""
+        cur, prev = self.cur[key], self.prev[key]
+        cur[:, :, c + 1] = x_c
+        return torch.stack([prev[:, :, c:c + 2], cur[:, :, c:c + 2]], dim=2).flatten(1)
+
+    def _gated(self, prefix: str, i_key: str | None, c: int, x: torch.Tensor, aux: torch.Tensor) -> torch.Tensor:
+        """GatedResNet at one position. i_key: the cache key of a (2, 2) block; None for a 1x1 block."""
+        h_in = concat_elu(x)
+        h = (self._mm(prefix + ".conv1.conv", self._patch(i_key + "c1", c, h_in)) if i_key
+             else self._mm(prefix + ".conv1", h_in))
+        h = h + self._mm(prefix + ".aux", concat_elu(aux))
+        h2 = concat_elu(h)
+        ab = (self._mm(prefix + ".conv2.conv", self._patch(i_key + "c2", c, h2)) if i_key
+              else self._mm(prefix + ".conv2", h2))
+        a, b = ab.chunk(2, dim=1)
+        return x + a * torch.sigmoid(b)
+
+    def params_at(self, c: int) -> torch.Tensor:
+        """Mixture parameters (B, 3K) for pixel (r, c); pixels (r, < c) must already be in x_in."""
+        m, x_in = self.m, self.x_in[:, :, 0]  # (B, 4, W)
+        n_prev = self.r * W
+        if m.attention and c > 0:  # pixel c - 1 is known now: its keys and values join the past
+            for j, attn in enumerate(m.attn):
+                src = torch.cat([x_in[:, :, c - 1], self.ul_at[j][:, :, c - 1]], 1)
+                self.k[j][:, n_prev + c - 1] = self._mm(f"attn.{j}.k", src)
+                self.v[j][:, n_prev + c - 1] = self._mm(f"attn.{j}.v", src)
+        # ul_init_left is a (2, 1) conv read one column to the left (the right shift): rows r - 1 and r at column c - 1
+        left = (self._mm("ul_init_left.conv", torch.stack([self.prev["l1"][:, :, c], x_in[:, :, c - 1]], 2).flatten(1))
+                if c > 0 else 0.0)
+        ul = self.up[:, :, c] + left
+        for i, _ in enumerate(m.ul_res):
+            ul = self._gated(f"ul_res.{i}", f"l{i}", c, ul, self.us[i][:, :, 0, c])
+            if m.attention and (i + 1) % m.n_res == 0:
+                j = i // m.n_res
+                self.ul_at[j][:, :, c] = ul
+                n_keys = n_prev + c
+                if n_keys:
+                    q = self._mm(f"attn.{j}.q", ul)[:, None]  # (B, 1, d_k)
+                    a = F.scaled_dot_product_attention(q, self.k[j][:, :n_keys], self.v[j][:, :n_keys])[:, 0]
+                else:  # the first pixel has nothing to attend to
+                    a = ul.new_zeros(ul.shape[0], self.v[j].shape[-1])
+                ul = self._gated(f"attn_res.{j}", None, c, ul, a)
+        return self._mm("head", F.elu(ul))
+
+
 @torch.no_grad()
 def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
-                  keep_rows: int = 0, dtype=torch.float32, cut_columns: bool = True):
-    """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with the strip
-    caches: the u stream runs once per row; for pixel (r, c) only columns 0..c of row r go through the ul stream
-    and attention (nothing there looks right); each finished row is run once more to fill the caches for the
-    next. Weight norm is folded into plain weights first. (cut_columns=False: whole rows and weight norm at every
-    pass, the first version, kept for the benchmark's comparison.)"""
+                  keep_rows: int = 0, dtype=torch.float32, per_pixel: str = "column"):
+    """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with caches.
+    Per row: the u stream runs once (it does not depend on the row's own pixels); then per pixel (r, c) the
+    `ColumnCursor` computes every layer at that one position from the caches; each finished row is run once
+    more as a strip to fill the caches for the next. per_pixel="row": run the whole 1-row strip through the
+    network for every pixel instead (the first version; simpler, ~5x slower; kept for the benchmark)."""
     _validate(temperature)
-    model = fold_weight_norm(model) if cut_columns else model
+    if per_pixel not in ("column", "row"):
+        raise ValueError("per_pixel must be 'column' or 'row'")
+    model = fold_weight_norm(model)
+    lin = linear_layers(model)
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
@@ -362,12 +449,17 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
         cache = state.next
     for r in range(keep_rows, H):
         row = x[:, :, r : r + 1]
-        us = model.u_stream(model.background(row, r), StripState(r, prev=cache))  # independent of row r's pixels
+        x_in = model.background(row, r)  # (n, 4, 1, W); its channel 0 is the row, filled in below
+        us = model.u_stream(x_in, StripState(r, prev=cache))  # independent of row r's pixels
+        cursor = ColumnCursor(model, lin, x_in, r, cache, us) if per_pixel == "column" else None
         for c in range(W):
-            n_cols = c + 1 if cut_columns else W
-            state = StripState(r, prev=prefix_cache(cache, n_cols), width=W)
-            params = model(row[..., :n_cols], state, us=[u[..., :n_cols] for u in us])[:, :, 0, c]
-            row[:, 0, 0, c] = sample_pixel(params, model.n_mix, temperature, g)
+            if cursor is not None:
+                params = cursor.params_at(c)
+            else:
+                params = model(row, StripState(r, prev=cache), us=us)[:, :, 0, c]
+            value = sample_pixel(params, model.n_mix, temperature, g)
+            row[:, 0, 0, c] = value
+            x_in[:, 0, 0, c] = value
         state = StripState(r, prev=cache)
         model(row, state)  # the finished row: its last inputs and keys/values become the cache
         cache = state.next

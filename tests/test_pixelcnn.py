@@ -180,20 +180,23 @@ def test_folded_weight_norm_gives_the_same_outputs_and_leaves_the_model_alone():
     assert torch.nn.utils.parametrize.is_parametrized(model.head, "weight")
 
 
-def test_a_strip_cut_to_its_first_columns_gives_those_columns_exactly():
-    """The per-pixel step of the cached sampler runs only columns 0..c of the current row."""
-    model, x = _model(), _image(2)
+@pytest.mark.parametrize("n_res", [1, 2])
+def test_column_cursor_equals_the_full_forward_at_every_pixel(n_res):
+    """The cached sampler's per-pixel step: every layer at one position from the caches = the full forward pass."""
+    model = px.fold_weight_norm(_model(n_blocks=2, n_res=n_res))
+    x, lin = _image(2), px.linear_layers(model)
     with torch.no_grad():
+        full = model(x)  # (2, 9, 28, 28)
         cache = {}
-        state = px.StripState(0, prev=cache)
-        model(x[:, :, :5], state)
-        r = 5
-        us = model.u_stream(model.background(x[:, :, r:r + 1], r), px.StripState(r, prev=state.next))
-        whole = model(x[:, :, r:r + 1], px.StripState(r, prev=state.next), us=us)
-        for cols in (1, 9, 28):
-            part = model(x[:, :, r:r + 1, :cols], px.StripState(r, prev=px.prefix_cache(state.next, cols), width=px.W),
-                         us=[u[..., :cols] for u in us])
-            torch.testing.assert_close(part, whole[..., :cols], atol=1e-12, rtol=0)
+        for r in range(px.H):
+            x_in = model.background(x[:, :, r:r + 1], r)
+            us = model.u_stream(x_in, px.StripState(r, prev=cache))
+            cursor = px.ColumnCursor(model, lin, x_in, r, cache, us)
+            for c in range(px.W):
+                torch.testing.assert_close(cursor.params_at(c), full[:, :, r, c], atol=1e-10, rtol=0)
+            state = px.StripState(r, prev=cache)
+            model(x[:, :, r:r + 1], state)
+            cache = state.next
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
