@@ -278,13 +278,11 @@ VALUES = torch.arange(256, dtype=torch.float64) * 2 / 255 - 1  # the 256 possibl
 
 
 def pixel_distribution(params: torch.Tensor, n_mix: int) -> torch.Tensor:
-    """The 256 probabilities of one pixel for each image: params (B, 3K) -> (B, 256)."""
-    x = VALUES.to(params.dtype).view(1, 256, 1, 1)  # every value, as a batch of "pixels"
-    p = params.view(params.shape[0], -1, 1, 1)
-    B = params.shape[0]
-    lp = discretized_logistic_log_prob(x.expand(B, 256, 1, 1).reshape(B * 256, 1, 1, 1),
-                                       p.repeat_interleave(256, dim=0), n_mix)
-    return lp.view(B, 256).softmax(-1)  # renormalise away rounding
+    """The 256 probabilities of one pixel for each image: params (B, 3K) -> (B, 256). The likelihood above, with
+    the 256 values laid along the width of a 1 x 256 "image" that broadcasts against each image's parameters."""
+    x = VALUES.to(params.dtype).view(1, 1, 1, 256)  # every value
+    lp = discretized_logistic_log_prob(x, params.view(params.shape[0], -1, 1, 1), n_mix)  # (B, 1, 256)
+    return lp.view(-1, 256).softmax(-1)  # renormalise away rounding
 
 
 def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
