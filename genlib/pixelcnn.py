@@ -11,8 +11,9 @@ pixel or later ones; the shifts move a whole row or column so the first layer ex
 
 Fast sampling: every layer's output in row r depends on its input in rows r-1 and r only, and the u stream of
 row r does not depend on row r at all. So `forward(x, state)` can run on a *strip* of rows given a cache of
-the row just above (per layer) and the attention keys/values of all earlier rows; sampling then costs one
-1-row strip per pixel instead of a whole image (in the spirit of Ramachandran et al. 2017, arXiv:1704.06001).
+the row just above (per layer) and the attention keys/values of all earlier rows. Sampling goes further: within
+a row, `ColumnCursor` computes every layer at the one pixel being drawn, from those caches and the row's earlier
+positions (in the spirit of Ramachandran et al. 2017, arXiv:1704.06001).
 """
 from __future__ import annotations
 
@@ -349,6 +350,8 @@ class ColumnCursor:
     def __init__(self, model: "PixelSNAIL", lin: dict, x_in: torch.Tensor, r: int, cache: dict, us: list[torch.Tensor]):
         self.m, self.lin, self.x_in, self.r, self.us = model, lin, x_in, r, us  # x_in (B, 4, 1, W): channel 0 filled as we go
         B = x_in.shape[0]
+        if (model.ul_init_left.kh, model.ul_init_left.kw) != (2, 1) or any((b.conv1.kh, b.conv1.kw) != (2, 2) for b in model.ul_res):
+            raise ValueError("ColumnCursor expects the ul stream's (2, 1) and (2, 2) down-right-shifted kernels")
 
         def padded_row(t, channels):  # (B, C, 1, W) or None -> (B, C, W + 1), a zero column in front
             out = x_in.new_zeros(B, channels, W + 1)
