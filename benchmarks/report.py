@@ -92,9 +92,10 @@ def pixelcnn_section(pc: dict) -> list[str]:
             f"| 16 samples, naive loop (784 full passes; {s['naive_runs']} run) | {s['naive_s']} s | |",
             f"| 16 samples, strip cache (median of {s['cached_runs']}) | {s['cached_median_s']} s | ≤ 2 s: {verdict(s['cached_median_s'] <= 2.0)} |",
             f"| speed-up, same run | {s['speed_up']}× | ≥ 10×: {verdict(s['speed_up'] >= 10)} |",
-            *([f"| of which: column cut + folded weight norm vs whole rows (interleaved, median of {s['cached_runs']} each) | "
-               f"{s['column_cut_speed_up']}× ({s['whole_rows_median_s']} s → {s['cached_median_s']} s; same images: "
-               f"{'yes' if s['whole_rows_identical'] else 'no'}) | |"] if "column_cut_speed_up" in s else []),
+            *([f"| per-pixel step: one position per layer (`ColumnCursor`) vs the whole 1-row strip (`per_pixel=\"row\"`), "
+               f"interleaved, median of {s['cached_runs']} each | {s['cursor_speed_up']}× ({s['row_strip_median_s']} s → "
+               f"{s['cached_median_s']} s; same images: {'yes' if s['row_strip_identical'] else 'no'}) | |"]
+              if "cursor_speed_up" in s else []),
             f"| same images from both samplers (seed 0, float32) | {'yes' if s['identical_float32'] else 'no'} "
             f"({s['differing_pixels_float32']} of {16 * 784} pixels differ) | exact in float64: tests/test_pixelcnn.py |",
             f"| training (`{pc['training_command']}`, {pc['epochs']} epochs, {pc['steps']} steps) | "

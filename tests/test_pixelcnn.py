@@ -206,6 +206,8 @@ def test_cached_sampling_equals_naive(temperature):
     cached = list(px.sample_cached(model, 2, temperature, seed=3, dtype=D64))
     assert [r for r, _ in naive] == [r for r, _ in cached] == list(range(28))
     assert torch.equal(naive[-1][1], cached[-1][1])
+    row_strip = list(px.sample_cached(model, 2, temperature, seed=3, dtype=D64, per_pixel="row"))[-1][1]
+    assert torch.equal(row_strip, cached[-1][1])
     other = list(px.sample_cached(model, 2, temperature, seed=4, dtype=D64))[-1][1]
     assert not torch.equal(other, cached[-1][1])
 
@@ -218,3 +220,5 @@ def test_completion_keeps_the_top_rows():
     torch.testing.assert_close(cached[-1][1][:, :, :20], start[:, :, :20])
     with pytest.raises(ValueError):
         next(px.sample_cached(model, 1, 0.0))
+    with pytest.raises(ValueError, match="per_pixel"):
+        next(px.sample_cached(model, 1, 1.0, per_pixel="diagonal"))
