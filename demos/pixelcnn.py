@@ -103,7 +103,7 @@ def sample(temperature=1.0, n=16, seed=0):
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
     nrow = int(np.ceil(np.sqrt(n)))
     head = (c.note() + " " if c.messages else "") + f"T = {T:g}, seed {seed}"
-    for r, x in px.sample_cached(model, n, T, seed):
+    for r, x in ui.one_thread_per_step(px.sample_cached(model, n, T, seed)):
         yield _sheet(x, nrow), ui.message(f"{head}: row {r + 1}/{px.H}" + (" ✓" if r == px.H - 1 else ""))
 
 
@@ -143,7 +143,7 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     given = x0[:1].clone()
     given[:, :, keep:] = -1.0
     head = (c.note() + " " if c.messages else "") + f"{keep} rows kept, T = {T:g}, seed {seed}"
-    for r, x in px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep):
+    for r, x in ui.one_thread_per_step(px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep)):
         yield (_sheet(torch.cat([given, x]), n + 1),
                ui.message(f"{head}: row {r + 1}/{px.H}" + (" ✓" if r == px.H - 1 else "")))
 

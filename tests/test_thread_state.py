@@ -1,8 +1,9 @@
 """The server runs every callback, and every step of a streaming one, on a pool of worker threads. Torch's grad
 mode, inference mode and autocast are per-thread state: a streaming callback that yields inside `with
 torch.no_grad():` leaves the thread without gradients, and a later callback that needs them (the PixelCNN
-causality viewer) fails on that thread. These tests step every streaming callback of the app once and check
-that the thread's state is as it was."""
+causality viewer) fails on that thread. The intra-op thread count, which the PixelCNN tab lowers while it computes
+a row, must come back too. These tests step every streaming callback of the app once and check that the thread's
+state is as it was."""
 from __future__ import annotations
 
 import inspect
@@ -27,7 +28,8 @@ CALLBACKS = _streaming_callbacks()
 
 
 def _state():
-    return torch.is_grad_enabled(), torch.is_inference_mode_enabled(), torch.is_autocast_enabled("cpu")
+    return (torch.is_grad_enabled(), torch.is_inference_mode_enabled(), torch.is_autocast_enabled("cpu"),
+            torch.get_num_threads())
 
 
 def test_the_app_has_streaming_callbacks():
@@ -43,7 +45,7 @@ def test_a_streaming_step_leaves_the_thread_as_it_found_it(name):
     gen = fn(*[None] * len(required))  # the defaults; a missing digit means the bundled one
     first = next(gen)
     assert first is not None
-    assert _state() == before, f"{name} left grad/inference/autocast state {_state()} (was {before})"
+    assert _state() == before, f"{name} left grad/inference/autocast/threads state {_state()} (was {before})"
     gen.close()
     assert _state() == before
 
@@ -54,3 +56,22 @@ def test_the_causality_viewer_works_on_a_thread_without_gradients():
     with torch.no_grad():
         _, status = pixelcnn.influence("masked", 20, 10)
     assert "blind spot" in status
+
+
+def test_one_thread_per_step_limits_each_step_and_restores_the_count():
+    from demos import ui
+
+    before = torch.get_num_threads()
+
+    def steps():
+        for i in range(3):
+            yield i, torch.get_num_threads()
+        raise RuntimeError("a failing step")
+
+    seen = []
+    gen = ui.one_thread_per_step(steps())
+    with pytest.raises(RuntimeError):
+        for item in gen:
+            seen.append(item)
+            assert torch.get_num_threads() == before  # restored while the consumer has the item
+    assert seen == [(0, 1), (1, 1), (2, 1)] and torch.get_num_threads() == before
