@@ -38,6 +38,9 @@ def main() -> None:
             fr, fs = a["flow2d_field_round_trip_ms"], a["flow_sample_16_guided_10_round_trip_s"]
             lines += [f"| flow tab: time slider (density + quiver SVG) via gradio_client | {fr['median']} ms (p90 {fr['p90']} ms) | {fr['n']} | |",
                       f"| flow tab: 16 MNIST samples, w = 2, 10 Euler steps, via gradio_client (streams 10 frames) | {fs['median']} s | {fs['n']} | |"]
+        if "pixelcnn_sample_16_round_trip_s" in a:
+            ps = a["pixelcnn_sample_16_round_trip_s"]
+            lines += [f"| PixelCNN tab: 16 samples at T = 1 via gradio_client (streams 28 frames, one per row) | {ps['median']} s | {ps['n']} | |"]
         lines += [""]
         lines += [f"Time for 16 samples in-process (`GaussianDiffusion.sample`; `{cmds.get('sampling_16', speed['command'])}`):", "",
                   "| sampler | float32 | bfloat16 autocast (the app's setting) | n |", "|---|---:|---:|---:|"]

@@ -94,6 +94,12 @@ def bench_api(runs: int) -> dict:
             t0 = time.perf_counter()
             client.predict(i % 10, 2.0, 10, "euler", 0.5, 16, i, api_name="/flow_sample")
             flow_sample.append(time.perf_counter() - t0)
+        client.predict(1.0, 2, 0, api_name="/pixelcnn_sample")  # warm-up (loads the model)
+        pixelcnn_sample = []
+        for i in range(runs):
+            t0 = time.perf_counter()
+            client.predict(1.0, 16, i, api_name="/pixelcnn_sample")
+            pixelcnn_sample.append(time.perf_counter() - t0)
     finally:
         stop(proc)
     return {
@@ -103,6 +109,7 @@ def bench_api(runs: int) -> dict:
         "flow2d_field_round_trip_ms": {"median": median_ms(field), "p90": round(1000 * sorted(field)[int(0.9 * len(field))], 1),
                                        "n": len(field)},
         "flow_sample_16_guided_10_round_trip_s": {"median": round(statistics.median(flow_sample), 2), "n": len(flow_sample)},
+        "pixelcnn_sample_16_round_trip_s": {"median": round(statistics.median(pixelcnn_sample), 2), "n": len(pixelcnn_sample)},
     }
 
 
