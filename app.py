@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 
-import gradio as gr
+# The app runs offline and needs no usage reporting: Gradio's analytics would only try to reach the network.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from demos import TABS, ui
-from genlib import notes
+import gradio as gr  # noqa: E402
+
+from demos import TABS, ui  # noqa: E402
+from genlib import notes  # noqa: E402
 
 HEADER = {
     "en": "# Annotated Generative Models\nRead the idea, see each equation as the code that runs, and play with a model "
