@@ -337,8 +337,10 @@ def _agreement_text(x: torch.Tensor, label: int) -> str:
     return "" if k is None else f" · the MNIST classifier reads {k}/{len(x)} as {label}"
 
 
-@torch.no_grad()  # as a decorator it is switched off at every yield; a `with` block around a yield would leak
-def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):  # into the server's worker thread
+# no_grad as a decorator is switched off at every yield; a `with` block around a yield would leave the server's
+# worker thread without gradients (see tests/test_thread_state.py)
+@torch.no_grad()
+def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):
     """n samples of class `label` with guidance w; streams (grid of x_t, status)."""
     model, msg = _load("flow")
     if model is None:

@@ -153,12 +153,12 @@ def drawing_to_digit(editor_value) -> tuple[np.ndarray | None, str]:
     return digit, message("Your digit, centred and resized to 28×28 the way MNIST was.")
 
 
-# ---- display --------------------------------------------------------------------------------------
+# ---- torch in streaming callbacks ---------------------------------------------------------------------
 def one_thread_per_step(steps):
     """Run each step of a generator of many small torch operations (the PixelCNN's per-pixel loop) with one
     intra-op thread, restoring the thread count before handing the item on. With two threads those operations
     gain nothing and keep both cores busy, and the server's event loop, which sends every streamed frame, waits:
-    16 PixelCNN samples took ~3.4 s through the API with two threads and ~1.7 s with one (1.5 s in-process)."""
+    16 PixelCNN samples took ~3.4 s through the API with two threads and ~1.9 s with one (1.5 s in-process)."""
     import torch
 
     while True:
@@ -173,6 +173,7 @@ def one_thread_per_step(steps):
         yield item
 
 
+# ---- display --------------------------------------------------------------------------------------
 def upscale(img: np.ndarray, k: int = 4) -> np.ndarray:
     """Nearest-neighbour enlargement so 28x28 digits stay crisp: (H, W) -> (kH, kW)."""
     return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
