@@ -100,7 +100,7 @@ def pixelcnn_section(pc: dict) -> list[str]:
                f"{s['cached_median_s']} s; same images: {'yes' if s['row_strip_identical'] else 'no'}) | |"]
               if "cursor_speed_up" in s else []),
             f"| same images from both samplers (seed 0, float32) | {'yes' if s['identical_float32'] else 'no'} "
-            f"({s['differing_pixels_float32']} of {16 * 784} pixels differ) | exact in float64: tests/test_pixelcnn.py |",
+            f"({s['differing_pixels_float32']} of {16 * 784} pixels differ) | exact in float64: tests/genlib/test_pixelcnn.py |",
             f"| training (`{pc['training_command']}`, {pc['epochs']} epochs, {pc['steps']} steps) | "
             f"{pc['training_wall_s'] / 60:.1f} min | ≤ 30 min: {verdict(pc['training_wall_s'] <= 1800)} |", ""]
 

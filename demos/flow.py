@@ -338,7 +338,7 @@ def _agreement_text(x: torch.Tensor, label: int) -> str:
 
 
 # no_grad as a decorator is switched off at every yield; a `with` block around a yield would leave the server's
-# worker thread without gradients (see tests/test_thread_state.py)
+# worker thread without gradients (see tests/app/test_thread_state.py)
 @torch.no_grad()
 def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed=0):
     """n samples of class `label` with guidance w; streams (grid of x_t, status)."""

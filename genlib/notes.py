@@ -10,9 +10,9 @@ Gradio's Markdown renders both with KaTeX.
 
 A note's "key equations" are lines of the form
 
-    <!-- test: tests/test_diffusion.py::test_closed_form_matches_iterated_chain -->
+    <!-- test: tests/genlib/test_diffusion.py::test_closed_form_matches_iterated_chain -->
 
-placed next to the equation; tests/test_notes.py checks that every named test exists.
+placed next to the equation; tests/genlib/test_notes.py checks that every named test exists.
 """
 from __future__ import annotations
 

@@ -153,7 +153,7 @@ class CausalAttention(nn.Module):
         k_pos = torch.arange(k.shape[1])  # keys start at position 0
         allowed = k_pos[None, :] < q_pos[:, None]  # (h w, n_keys)
         # softmax(q k^T / sqrt(d_k)) v over the allowed keys; torch's fused kernel (a row with no allowed key,
-        # pixel 0, gives zeros). tests/test_pixelcnn.py checks it against the explicit formula.
+        # pixel 0, gives zeros). tests/genlib/test_pixelcnn.py checks it against the explicit formula.
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)  # (B, h w, d_v)
         return out.transpose(1, 2).reshape(B, -1, h, w)
 
