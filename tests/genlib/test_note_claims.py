@@ -1,0 +1,279 @@
+"""Numbers and small derivations that the notes state in prose, checked against genlib.
+
+Each test is named next to its claim in notes/en/*.md and notes/zh/*.md with a `<!-- test: ... -->` marker.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from genlib import flow
+from genlib import pixelcnn as px
+from genlib import transformer as tr
+from genlib.diffusion import GaussianDiffusion
+from genlib.flow import PATHS, GaussianMixture
+
+ROOT = Path(__file__).resolve().parents[2]
+D64 = torch.float64
+
+
+def _n(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+# ---- ddpm.md ---------------------------------------------------------------------------------------------
+def _posterior_coefficients(d: GaussianDiffusion):
+    """The two weights of mu_tilde_t = c_x0 x_0 + c_xt x_t, read off q_posterior with unit inputs."""
+    t = torch.arange(d.T)
+    one, zero = torch.ones(d.T, 1, 1, 1, dtype=D64), torch.zeros(d.T, 1, 1, 1, dtype=D64)
+    c_x0 = d.q_posterior(one, zero, t)[0].flatten()
+    c_xt = d.q_posterior(zero, one, t)[0].flatten()
+    return c_x0, c_xt
+
+
+def test_posterior_mean_weights():
+    """At t = 1 the posterior mean is x_0 exactly; at t = 10 about 0.15 x_0 + 0.85 x_t; the weight on x_0 falls."""
+    d = GaussianDiffusion()
+    c_x0, c_xt = _posterior_coefficients(d)
+    assert c_x0[0].item() == pytest.approx(1.0, abs=1e-12) and c_xt[0].item() == 0.0  # t = 1 (index 0)
+    assert float(d.beta_tilde[0]) == 0.0  # and no spread: the first step back is fixed by x_0
+    assert c_x0[1].item() == pytest.approx(0.545, abs=1e-3)  # t = 2
+    assert c_x0[9].item() == pytest.approx(0.147, abs=1e-3) and c_xt[9].item() == pytest.approx(0.853, abs=1e-3)
+    assert c_x0[99].item() == pytest.approx(0.019, abs=1e-3)  # t = 100
+    assert (c_x0[1:] < c_x0[:-1]).all()  # monotone: the later the step, the less x_0 counts
+    assert (c_xt[9:] > 0.85).all()  # from t = 10 on, x_t carries most of the weight
+
+
+def test_posterior_by_completing_the_square():
+    """The precision of q(x_{t-1} | x_t, x_0) is alpha_t / beta_t + 1 / (1 - alpha_bar_{t-1}) = 1 / beta_tilde_t,
+    and the mean is beta_tilde_t times the linear coefficient sqrt(alpha_t) x_t / beta_t + sqrt(abar_{t-1}) x_0 / (1 - abar_{t-1})."""
+    d = GaussianDiffusion()
+    i = torch.arange(1, d.T)  # t >= 2 (at t = 1 the prior q(x_0 | x_0) is a point mass)
+    a, b, ab_prev = d.alpha[i], d.beta[i], d.alpha_bar_prev[i]
+    precision = a / b + 1.0 / (1.0 - ab_prev)
+    torch.testing.assert_close(1.0 / precision, d.beta_tilde[i])
+    c_x0, c_xt = _posterior_coefficients(d)
+    torch.testing.assert_close(d.beta_tilde[i] * a.sqrt() / b, c_xt[i])
+    torch.testing.assert_close(d.beta_tilde[i] * ab_prev.sqrt() / (1.0 - ab_prev), c_x0[i])
+
+
+@pytest.mark.parametrize("variance", ["beta", "beta_tilde"])
+def test_l_t_minus_1_with_different_fixed_variances(variance):
+    """KL(N(mu_tilde, beta_tilde) || N(mu_theta, sigma_t^2)) = |mu_tilde - mu_theta|^2 / (2 sigma_t^2) + C_t, where
+    C_t = d/2 (beta_tilde/sigma^2 - 1 - log(beta_tilde/sigma^2)) does not depend on the model (Ho et al. eq. 8)."""
+    d, g = GaussianDiffusion(), torch.Generator().manual_seed(0)
+    for i in [1, 9, 499, 999]:
+        mu_q, mu_p = torch.randn(2, 50, generator=g, dtype=D64)
+        var_q = d.beta_tilde[i]
+        var_p = d.beta[i] if variance == "beta" else d.beta_tilde[i]
+        kl = torch.distributions.kl_divergence(torch.distributions.Normal(mu_q, var_q.sqrt()),
+                                               torch.distributions.Normal(mu_p, var_p.sqrt())).sum()
+        r = var_q / var_p
+        const = 0.5 * 50 * (r - 1.0 - torch.log(r))
+        torch.testing.assert_close(kl, (mu_q - mu_p).pow(2).sum() / (2 * var_p) + const)
+        assert (variance == "beta_tilde") == bool(const.abs() < 1e-12)
+
+
+def test_eps_form_weight():
+    """|mu_tilde(x_t, x_0) - mu_theta|^2 / (2 sigma_t^2) = beta_t^2 / (2 sigma_t^2 alpha_t (1 - abar_t)) |eps - eps_theta|^2;
+    with sigma_t^2 = beta_t the weight is about 0.5 at t = 1 and about 0.01 at t = T."""
+    d, g = GaussianDiffusion(), torch.Generator().manual_seed(1)
+    x0, eps, eps_theta = torch.randn(3, 4, 1, 6, 6, generator=g, dtype=D64)
+    for i in [0, 9, 499, 999]:
+        t = torch.full((4,), i)
+        xt = d.q_sample(x0, t, eps)
+        mu_true, _ = d.q_posterior(x0, xt, t)
+        mu_model, _ = d.q_posterior(d.predict_x0(xt, t, eps_theta), xt, t)
+        sigma2 = d.beta[i]
+        weight = d.beta[i] ** 2 / (2 * sigma2 * d.alpha[i] * (1 - d.alpha_bar[i]))
+        torch.testing.assert_close((mu_true - mu_model).pow(2).sum() / (2 * sigma2), weight * (eps - eps_theta).pow(2).sum())
+    w = d.beta / (2 * d.alpha * (1 - d.alpha_bar))  # the weight with sigma_t^2 = beta_t
+    assert float(w[0]) == pytest.approx(0.5, abs=1e-3) and float(w[-1]) == pytest.approx(0.0102, abs=1e-4)
+    assert float(w[9]) == pytest.approx(0.074, abs=1e-3) and int(w.argmax()) == 0
+    assert 0.004 < float(w[99:].min()) and float(w[99:].max()) < 0.011  # from t = 100 on: 100 times smaller than at t = 1
+
+
+def test_ddim_step_keeps_the_marginal():
+    """With the true x_0 and eps, the DDIM update gives x_s = sqrt(abar_s) x_0 + noise of variance 1 - abar_s,
+    for every eta: the coefficient sqrt(1 - abar_s - sigma^2) is what makes (1 - abar_s - sigma^2) + sigma^2 = 1 - abar_s."""
+    d, g = GaussianDiffusion(), torch.Generator().manual_seed(2)
+    x0 = torch.full((200_000, 1, 1, 1), 0.4, dtype=D64)
+    t, s = 600, 300
+    eps, z = torch.randn(2, *x0.shape, generator=g, dtype=D64)
+    xt = d.q_sample(x0, torch.full((len(x0),), t), eps)
+    for eta in [0.0, 0.5, 1.0]:
+        xs = d.ddim_step(xt, t, s, eps, x0, eta, z)
+        a_s = float(d.alpha_bar[s])
+        assert xs.mean().item() == pytest.approx(a_s**0.5 * 0.4, abs=5e-3)
+        assert xs.var().item() == pytest.approx(1.0 - a_s, rel=1e-2)
+
+
+def test_ddim_eta0_is_deterministic():
+    """eta = 0 makes sigma = 0, so the noise z never enters: x_s is a fixed function of x_t."""
+    d, g = GaussianDiffusion(), torch.Generator().manual_seed(3)
+    x, eps, x0, z1, z2 = torch.randn(5, 2, 1, 4, 4, generator=g, dtype=D64)
+    torch.testing.assert_close(d.ddim_step(x, 500, 480, eps, x0, 0.0, z1), d.ddim_step(x, 500, 480, eps, x0, 0.0, z2))
+    assert not torch.allclose(d.ddim_step(x, 500, 480, eps, x0, 1.0, z1), d.ddim_step(x, 500, 480, eps, x0, 1.0, z2))
+
+
+def test_unet_block_counts():
+    """The trained DDPM U-Net: one residual block per level in the encoder, two in the decoder, two in the middle."""
+    from genlib.nn import ResBlock
+    from genlib.unet import UNet
+
+    config = json.loads((ROOT / "weights" / "ddpm" / "config.json").read_text())
+    net = UNet(**config)
+    levels = len(config["ch_mult"])
+
+    def count(blocks):
+        return sum(isinstance(m, ResBlock) for m in blocks.modules())
+
+    assert config["num_res_blocks"] == 1
+    assert count(net.down) == levels * 1 and count(net.up) == levels * 2 and count(net.mid) == 2
+    assert 0.9e6 < _n(net) < 1.1e6  # "about one million parameters"
+
+
+# ---- transformer.md --------------------------------------------------------------------------------------
+def test_positional_encoding_multiplies_position_by_frequency():
+    """The code's exp(-2i ln(10000) / d) is the angular frequency omega_i = 1 / 10000^(2i/d), multiplied by pos."""
+    d_model = 64
+    pe = tr.positional_encoding(50, d_model).double()
+    i = torch.arange(d_model // 2, dtype=D64)
+    omega = torch.exp(-2 * i * math.log(10000.0) / d_model)
+    torch.testing.assert_close(omega, 1.0 / 10000.0 ** (2 * i / d_model))
+    assert omega[0] == 1.0 and omega[-1] < 1e-3  # a frequency (at most 1), not a divisor (at least 1)
+    pos = torch.arange(50, dtype=D64)[:, None]
+    torch.testing.assert_close(pe[:, 0::2], torch.sin(pos * omega), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("d_model,d_ff,h", [(64, 256, 4), (512, 2048, 8)])
+def test_ffn_share_of_layer_parameters(d_model, d_ff, h):
+    """FFN: 2 d d_ff + d_ff + d; attention: 4 d^2 + 4 d; LayerNorm: 2 d. The FFN holds about two thirds of an
+    encoder layer but just under half of a decoder layer (which has two attention sublayers)."""
+    attn, ff = tr.MultiHeadedAttention(h, d_model, 0.0), tr.PositionwiseFeedForward(d_model, d_ff, 0.0)
+    enc = tr.EncoderLayer(d_model, attn, ff, 0.0)
+    dec = tr.DecoderLayer(d_model, tr.MultiHeadedAttention(h, d_model, 0.0), tr.MultiHeadedAttention(h, d_model, 0.0),
+                          tr.PositionwiseFeedForward(d_model, d_ff, 0.0), 0.0)
+    assert _n(ff) == 2 * d_model * d_ff + d_ff + d_model
+    assert _n(attn) == 4 * d_model**2 + 4 * d_model
+    assert _n(enc) == _n(attn) + _n(ff) + 2 * 2 * d_model
+    assert _n(dec) == 2 * _n(attn) + _n(ff) + 3 * 2 * d_model
+    share_enc, share_dec = _n(ff) / _n(enc), _n(ff) / _n(dec)
+    assert 0.65 < share_enc < 0.67
+    assert 0.49 < share_dec < 0.50  # not "most": the two attentions together hold slightly more
+    if d_model == 64:
+        assert (_n(ff), _n(attn), _n(enc), _n(dec)) == (33_088, 16_640, 49_984, 66_752)
+
+
+def test_forward_returns_states_and_log_probs_is_the_generator():
+    torch.manual_seed(0)
+    model = tr.Transformer(13, 13, N=1, d_model=16, d_ff=32, h=2, dropout=0.0).eval()
+    src, tgt = torch.randint(3, 13, (2, 5)), torch.randint(3, 13, (2, 4))
+    states = model(src, tgt, tr.padding_mask(src, 0), tr.subsequent_mask(4))
+    assert states.shape == (2, 4, 16)  # decoder states, not probabilities
+    lp = model.log_probs(states)
+    assert lp.shape == (2, 4, 13)
+    torch.testing.assert_close(lp.exp().sum(-1), torch.ones(2, 4))
+
+
+def test_label_smoothing_variants():
+    """The Annotated Transformer spreads eps over the V - 2 tokens other than the truth and padding; the original
+    (Szegedy et al.) mixes the one-hot target with the uniform distribution over all V classes."""
+    V, eps = 13, 0.1
+    q = tr.LabelSmoothing(V, padding_idx=0, smoothing=eps).target_distribution(torch.tensor([5]))[0]
+    assert q[5] == pytest.approx(1 - eps) and q[0] == 0 and q[3] == pytest.approx(eps / (V - 2))
+    original = (1 - eps) * nn.functional.one_hot(torch.tensor(5), V).double() + eps / V
+    assert original.sum().item() == pytest.approx(1.0) and original[5].item() == pytest.approx(1 - eps + eps / V)
+
+
+# ---- flow.md ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(PATHS))
+def test_marginal_field_uses_tweedie(name):
+    """marginal_field = alpha'_t E[z|x] + beta'_t (x - alpha_t E[z|x]) / beta_t, and Tweedie's formula
+    E[z | x_t = x] = (x + beta_t^2 grad log p_t(x)) / alpha_t ties the posterior mean to the score."""
+    mix = GaussianMixture(torch.tensor([[-1.5, 0.0], [1.0, 1.0], [0.5, -1.5]], dtype=D64),
+                          torch.tensor([0.3, 0.5, 0.2], dtype=D64), torch.tensor([0.5, 0.3, 0.2], dtype=D64))
+    path, g = PATHS[name], torch.Generator().manual_seed(4)
+    x = 2 * torch.randn(64, 2, generator=g, dtype=D64)
+    for tv in [0.2, 0.5, 0.8]:
+        t = torch.tensor(tv, dtype=D64)
+        a, b, da, db = path.alpha(t), path.beta(t), path.d_alpha(t), path.d_beta(t)
+        z_hat = mix.posterior_mean(path, x, t)
+        torch.testing.assert_close(z_hat, (x + b**2 * mix.marginal(path, t).score(x)) / a)
+        torch.testing.assert_close(mix.marginal_field(path, x, t), da * z_hat + db * (x - a * z_hat) / b)
+
+
+def test_guidance_w0_samples_the_data():
+    """w = 0 is the unconditional field, which carries p_init exactly to p_data: not a heuristic, like w = 1."""
+    u_cond, u_uncond = torch.ones(3, 2), 2 * torch.ones(3, 2)
+    torch.testing.assert_close(flow.guided_field(u_cond, u_uncond, 0.0), u_uncond)
+    torch.testing.assert_close(flow.guided_field(u_cond, u_uncond, 1.0), u_cond)
+
+
+# ---- pixelcnn.md -----------------------------------------------------------------------------------------
+def _masked_stack(L: int, channels: int = 4) -> nn.Module:
+    """L layers of 3x3 masked convolutions: mask A, then mask B (tanh between, so no gradient is lost)."""
+    torch.manual_seed(0)
+    mods: list[nn.Module] = [px.MaskedConv2d(1, channels, 3, "A")]
+    for _ in range(L - 1):
+        mods += [nn.Tanh(), px.MaskedConv2d(channels, channels, 3, "B")]
+    return nn.Sequential(*mods, nn.Tanh(), nn.Conv2d(channels, 1, 1)).double()
+
+
+def _footprint(model: nn.Module, r: int, c: int, size: int = 20) -> torch.Tensor:
+    x = torch.randn(1, 1, size, size, dtype=D64, requires_grad=True)
+    model(x)[0, 0, r, c].backward()
+    return x.grad[0, 0].abs()
+
+
+def _window(L: int, r: int, c: int) -> list[tuple[int, int]]:
+    """What L layers of 3x3 kernels should reach in the past: rows r-L..r-1 within L columns, and L pixels left."""
+    return [(r - a, c + b) for a in range(1, L + 1) for b in range(-L, L + 1)] + [(r, c - b) for b in range(1, L + 1)]
+
+
+@pytest.mark.parametrize("L", [2, 3, 4, 6])
+def test_masked_stack_blind_spot_count(L):
+    """Row r - k is reached only up to column c + k, so it misses L - k pixels: sum_k (L - k) = L (L - 1) / 2."""
+    r, c = 12, 9
+    seen = _footprint(_masked_stack(L), r, c)
+    blind = [(i, j) for i, j in _window(L, r, c) if seen[i, j] == 0]
+    assert len(blind) == L * (L - 1) // 2
+    assert all(j - c > r - i for i, j in blind)  # all of them above and to the right of the diagonal
+    outside = [(i, j) for i in range(20) for j in range(20) if seen[i, j] > 0 and (i, j) not in _window(L, r, c)]
+    assert outside == []  # causal, and nothing beyond the window
+
+
+def blind_spot_figure(L: int = 4) -> str:
+    """The text figure of pixelcnn.md: # seen, o blind spot, x the pixel, . later in raster order."""
+    r, c = 12, 9
+    seen = _footprint(_masked_stack(L), r, c)
+    head = "      " + " ".join(f"{'c' if b == 0 else f'{b:+d}':>2}" for b in range(-L, L + 1))
+    rows = [head]
+    for a in range(L, -1, -1):
+        cells = []
+        for b in range(-L, L + 1):
+            i, j = r - a, c + b
+            if a == 0 and b == 0:
+                cells.append("x")
+            elif a == 0 and b > 0:
+                cells.append(".")
+            else:
+                cells.append("#" if seen[i, j] > 0 else "o")
+        label = "r" if a == 0 else f"r-{a}"
+        rows.append(f"{label:<5} " + " ".join(f"{ch:>2}" for ch in cells))
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_blind_spot_figure_in_the_note_is_current(lang):
+    text = (ROOT / "notes" / lang / "pixelcnn.md").read_text(encoding="utf-8")
+    assert blind_spot_figure(4) in text, "regenerate with: python -m tests.genlib.test_note_claims"
+
+
+if __name__ == "__main__":
+    print(blind_spot_figure(4))
