@@ -54,8 +54,7 @@ def bench_2d(n: int) -> dict:
 def _generate(model, n: int, w: float, steps: int, method: str = "euler", seed: int = 10_000, batch: int = 250):
     import torch
 
-    from demos.flow import _field
-    from genlib.flow import PATHS, integrate
+    from genlib.flow import PATHS, cfg_field, integrate
 
     chunks = []
     for i in range(0, n, batch):
@@ -64,7 +63,7 @@ def _generate(model, n: int, w: float, steps: int, method: str = "euler", seed: 
         x = torch.randn(m, 1, 28, 28, generator=g)
         y = torch.arange(i, i + m) % 10
         with torch.no_grad():
-            for s in integrate(_field(model, y, w), x, steps, method, path=PATHS["condot"], sigma=0.5, generator=g):
+            for s in integrate(cfg_field(model, y, w, model.num_classes, bfloat16=True), x, steps, method, path=PATHS["condot"], sigma=0.5, generator=g):
                 x = s.x
         chunks.append(x.clamp(-1, 1))
     return torch.cat(chunks)

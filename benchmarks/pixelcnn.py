@@ -37,12 +37,12 @@ def main() -> None:
 
     from genlib import data, hub
     from genlib import pixelcnn as px
-    from genlib.train import test_bits_per_dim
+    from genlib.recipes.pixelcnn import mean_bits_per_dim
 
     torch.set_num_threads(os.cpu_count() or 1)
     model = hub.load("pixelcnn")
     x_test, _ = data.load("mnist", "test", args.data_dir)
-    bpd = {"float32": test_bits_per_dim(model, x_test, amp=False), "bfloat16": test_bits_per_dim(model, x_test, amp=True)}
+    bpd = {"float32": mean_bits_per_dim(model, x_test, amp=False), "bfloat16": mean_bits_per_dim(model, x_test, amp=True)}
     print("bits/dim", bpd, flush=True)
 
     def last(gen):

@@ -39,7 +39,7 @@ def main() -> None:
     import torch
 
     from genlib import data, hub
-    from genlib.data import image_grid
+    from genlib.images import image_grid
     from genlib.diffusion import GaussianDiffusion, autocast_model
     from genlib.metrics import classifier_outputs, fid_from_features, inception_score
 

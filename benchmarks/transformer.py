@@ -32,7 +32,7 @@ def main() -> None:
     import torch
 
     from genlib import data, hub
-    from genlib.train import HELD_OUT_SEED, exact_match
+    from genlib.recipes.transformer import HELD_OUT_SEED, exact_match
     from genlib.transformer import beam_search, greedy_decode, padding_mask
 
     torch.set_num_threads(os.cpu_count() or 1)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from demos import ui
-from genlib import data
+from genlib import data, images
 from genlib.diffusion import GaussianDiffusion, autocast_model
 
 TAB_ID = "ddpm"
@@ -167,7 +167,7 @@ def _stream(loop, n_steps: int, nrow: int, head: str, frames: int = 20):
     for k, step in enumerate(loop, start=1):
         if k % every == 0 or k == n_steps:
             label = f"{head} — step {k}/{n_steps} (t = {step.t})"
-            yield (data.image_grid(step.x, nrow), data.image_grid(step.x0_hat, nrow),
+            yield (images.image_grid(step.x, nrow), images.image_grid(step.x0_hat, nrow),
                    ui.message(label + (" ✓" if k == n_steps else "")))
 
 
@@ -203,7 +203,7 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
     runs = c.int("runs", runs, 1, MAX_DENOISE, 4)
     x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None]).expand(runs, -1, -1, -1)
     if s == 0:
-        yield data.image_grid(x0, runs), data.image_grid(x0, runs), ui.message(
+        yield images.image_grid(x0, runs), images.image_grid(x0, runs), ui.message(
             "t = 0 is the clean digit: move the noise slider up first.", "warn")
         return
     g = torch.Generator().manual_seed(seed)

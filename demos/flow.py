@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from demos import plot2d, ui
-from genlib import data
-from genlib.flow import PATHS, cfg_field, evaluations_per_step, integrate
+from genlib import data, images
+from genlib.flow import PATHS, cfg_field, evaluations_per_step, integrate, toy_mixture
 from genlib.metrics import sliced_wasserstein
 
 TAB_ID = "flow"
@@ -261,7 +261,7 @@ def _langevin_picture(mix_density: str, x: torch.Tensor, k: int, steps: int) -> 
 
 @functools.lru_cache(maxsize=1)
 def mixture_density() -> str:
-    mix = data.toy_mixture("mixture")
+    mix = toy_mixture("mixture")
     g = np.linspace(-plot2d.LIM, plot2d.LIM, 96)
     xx, yy = np.meshgrid(g, g[::-1])
     pts = torch.tensor(np.stack([xx, yy], -1).reshape(-1, 2), dtype=torch.float32)
@@ -277,7 +277,7 @@ def langevin_run(steps=300, step_size=0.01, seed=0):
     steps = c.int("steps", steps, 1, MAX_LANGEVIN, 300)
     step_size = c.float("step size", step_size, 1e-4, 0.5, 0.01)
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
-    mix, density = data.toy_mixture("mixture"), mixture_density()
+    mix, density = toy_mixture("mixture"), mixture_density()
     g = torch.Generator().manual_seed(seed)
     x = 2.5 * torch.randn(600, 2, generator=g)
     yield _langevin_picture(density, x, 0, steps), c.note() or ui.message("start: N(0, 2.5² I)")
@@ -291,13 +291,7 @@ def langevin_run(steps=300, step_size=0.01, seed=0):
 
 # ---- Part 2: MNIST with guidance ----------------------------------------------------------------------
 def _field(model, y: torch.Tensor, w: float):
-    u = cfg_field(model, y, w, null_label=model.num_classes)
-
-    def field(x, t):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=BFLOAT16):
-            return u(x, t).float()
-
-    return field
+    return cfg_field(model, y, w, null_label=model.num_classes, bfloat16=BFLOAT16)
 
 
 def _mnist_args(c: ui.Clamped, label, w, steps, method, sigma, seed):
@@ -364,7 +358,7 @@ def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed
             done = k == steps
             tail = (f" ✓ {time.perf_counter() - start:.2f} s, {passes} network pass{'es' if passes == 2 else ''} per evaluation"
                     + _agreement_text(s.x, label)) if done else ""
-            yield data.image_grid(s.x.clamp(-1, 1), nrow), ui.message(f"{head} — t = {s.t:.2f}{tail}")
+            yield images.image_grid(s.x.clamp(-1, 1), nrow), ui.message(f"{head} — t = {s.t:.2f}{tail}")
 
 
 def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
@@ -387,7 +381,7 @@ def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
             rows.append(x.clamp(-1, 1))
             k = agreement(x, label)
             agree.append("?" if k is None else f"{k}/{n}")
-    sheet = data.image_grid(torch.cat(rows), nrow=n)
+    sheet = images.image_grid(torch.cat(rows), nrow=n)
     per_w = ", ".join(f"w={w:g}: {a}" for w, a in zip(GUIDANCE_ROW, agree))
     return sheet, c.note() or ui.message(
         f"class {label}, {method}, {steps} steps; rows top to bottom w = {', '.join(f'{w:g}' for w in GUIDANCE_ROW)}. "

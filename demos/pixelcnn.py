@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from demos import ui
-from genlib import data
+from genlib import data, images
 from genlib import pixelcnn as px
 
 TAB_ID = "pixelcnn"
@@ -87,7 +87,7 @@ def sample_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sheet(x: torch.Tensor, nrow: int) -> np.ndarray:
-    return data.image_grid(x.float().clamp(-1, 1), nrow)
+    return images.image_grid(x.float().clamp(-1, 1), nrow)
 
 
 # ---- 1. sampling ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import gradio as gr
 import numpy as np
 from gradio.i18n import I18nData
 
-from genlib import notes
+from genlib import images, notes
 
 LANG_CHOICES = [("English", "en"), ("中文", "zh")]
 LATEX = [
@@ -141,13 +141,11 @@ def training_summary(name: str, describe) -> str:
 def drawing_to_digit(editor_value) -> tuple[np.ndarray | None, str]:
     """A sketchpad/upload value -> (28x28 uint8 digit prepared the MNIST way, message), or (None, warning) when
     nothing is drawn or the image cannot be used (blank, odd shapes)."""
-    from genlib import data
-
     image = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
     if image is None:
         return None, message("Nothing drawn yet: draw a digit or upload an image.", "warn")
     try:
-        digit = data.prepare_digit(np.asarray(image))
+        digit = images.prepare_digit(np.asarray(image))
     except ValueError as err:
         return None, message(f"Could not use this image: {err}.", "warn")
     return digit, message("Your digit, centred and resized to 28×28 the way MNIST was.")
@@ -174,9 +172,7 @@ def one_thread_per_step(steps):
 
 
 # ---- display --------------------------------------------------------------------------------------
-def upscale(img: np.ndarray, k: int = 4) -> np.ndarray:
-    """Nearest-neighbour enlargement so 28x28 digits stay crisp: (H, W) -> (kH, kW)."""
-    return np.repeat(np.repeat(img, k, axis=0), k, axis=1)
+upscale = images.upscale
 
 
 def message(text_: str, kind: str = "info") -> str:

@@ -1,6 +1,6 @@
 """A small convolutional classifier for 28x28 digits.
 
-It is the CNN tab's model and, through `features`, the feature extractor for the sample-quality metrics
+Through `features` it is the feature extractor for the sample-quality metrics
 in genlib.metrics (a classifier FID and Inception Score computed in its 128-d penultimate space, since
 the ImageNet Inception network does not fit MNIST or this CPU budget).
 """

@@ -54,6 +54,10 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return ((x.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8).cpu().numpy()
 
 
+class DataUnavailable(FileNotFoundError):
+    """A data set that is neither on disk nor downloadable now; str(err) says what to do, in one line."""
+
+
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     """The first of data_dir, $GENLIB_DATA and the download cache that exists, else None."""
     for candidate in (data_dir, os.environ.get("GENLIB_DATA"), CACHE_DIR / "data"):
@@ -73,20 +77,40 @@ def load(
     """(images (N, 1, 28, 28) in [-1, 1], labels (N,)) for `dataset` in DATASETS and split 'train'/'test'."""
     if dataset not in DATASETS or split not in SPLITS:
         raise ValueError(f"dataset must be one of {DATASETS} and split one of {tuple(SPLITS)}")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataUnavailable(f"--data-dir {data_dir} is not a folder; pass one that holds {dataset}/*-ubyte.gz "
+                              "(e.g. ../shared/data)")
     root = resolve_data_dir(data_dir)
     if root is None or not _idx_paths(root, dataset, split)[0].exists():
+        where = data_dir or os.environ.get("GENLIB_DATA") or CACHE_DIR / "data"
         if data_dir is not None or not download:
-            raise FileNotFoundError(
-                f"{dataset}/{split} not found under {data_dir or os.environ.get('GENLIB_DATA') or CACHE_DIR / 'data'}; "
-                "pass --data-dir (or set GENLIB_DATA) to a folder holding the IDX .gz files"
-            )
-        root = download_from_hub(dataset)
+            raise DataUnavailable(f"{dataset}/{split} not found under {where}: pass --data-dir (or set GENLIB_DATA) to "
+                                  f"a folder holding {dataset}/{_idx_paths(Path('.'), dataset, split)[0].name} and the rest")
+        root = _download(dataset, where)
     images_path, labels_path = _idx_paths(root, dataset, split)
     images, labels = read_idx(images_path), read_idx(labels_path)
     return to_model_range(images), torch.as_tensor(labels.astype(np.int64))
 
 
 # ---- download (online users) ---------------------------------------------------------------------
+def _download(dataset: str, where) -> Path:
+    """download_from_hub, with every way it can fail turned into one DataUnavailable line."""
+    hint = f"or pass --data-dir (or set GENLIB_DATA) to a folder holding {dataset}/*-ubyte.gz"
+    from genlib.hub import hub_reachable
+
+    if not hub_reachable():  # HF_HUB_OFFLINE, or no answer to a quick TCP probe: fail now, not after retries
+        raise DataUnavailable(f"{dataset} is not under {where} and the Hub cannot be reached (offline), so it cannot "
+                              f"be downloaded; {hint}")
+    try:
+        return download_from_hub(dataset)
+    except ImportError as err:
+        raise DataUnavailable(f"downloading {dataset} reads the Hub's parquet files, which needs {err.name}: "
+                              f"`pip install pyarrow`, {hint}") from None
+    except Exception as err:  # no network (httpx ConnectError), Hub errors, a broken shard
+        raise DataUnavailable(f"{dataset} is not under {where} and could not be downloaded from the Hub "
+                              f"({type(err).__name__}); {hint}") from None
+
+
 def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array as a gzipped IDX file (the inverse of read_idx)."""
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
@@ -143,103 +167,30 @@ def make_sample(data_dir: str | os.PathLike | None = None, per_class: int = 10, 
     return out
 
 
-# ---- user images -> MNIST-style digits --------------------------------------------------------------
-MAX_SIDE = 512  # larger uploads are shrunk first, so a 4000x4000 image costs no more than a small one
-
-
-class BlankImage(ValueError):
-    """The image has no visible stroke."""
-
-
-def _to_ink(img: np.ndarray) -> np.ndarray:
-    """Any (H, W), (H, W, 3) or (H, W, 4) image -> float ink map in [0, 1] (1 = stroke)."""
-    a = np.asarray(img).astype(np.float64)  # bool, uint8 or float
-    if a.size and a.max() > 1.0:
-        a = a / 255.0
-    if a.ndim == 3 and a.shape[2] == 4:
-        rgb, alpha = a[..., :3], a[..., 3]
-        if alpha.min() < 0.99 and (alpha > 0.5).mean() < 0.5:
-            return alpha  # opaque strokes on a transparent canvas: the alpha channel is the ink
-        a = rgb * alpha[..., None] + (1.0 - alpha[..., None])  # composite onto white
-    if a.ndim == 3:
-        a = a[..., :3] @ np.array([0.299, 0.587, 0.114])  # luminance
-    if a.ndim != 2:
-        raise ValueError(f"expected an image, got an array of shape {img.shape}")
-    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
-    background = float(np.median(border))
-    return np.abs(a - background)  # dark-on-light and light-on-dark strokes both become 1
-
-
-def prepare_digit(img: np.ndarray) -> np.ndarray:
-    """A drawing or upload -> uint8 (28, 28) white-on-black digit, preprocessed the way MNIST was:
-    the stroke's bounding box scaled to fit 20x20 (aspect kept), then centred by its centre of mass.
-    Raises BlankImage when nothing is drawn."""
-    from PIL import Image
-
-    a = np.asarray(img)
-    if a.ndim not in (2, 3) or min(a.shape[:2]) < 1:
-        raise ValueError(f"expected an image, got an array of shape {a.shape}")
-    if max(a.shape[:2]) > MAX_SIDE:  # shrink huge uploads before any float work
-        pil = Image.fromarray(a if a.dtype == np.uint8 else (np.clip(a, 0, 1) * 255).astype(np.uint8))
-        pil.thumbnail((MAX_SIDE, MAX_SIDE))
-        a = np.asarray(pil)
-    ink = _to_ink(a)
-    if ink.max() < 0.15 or (ink > 0.15).sum() < 3:
-        raise BlankImage("the image is blank: draw a digit (a bright or dark stroke on a plain background)")
-    ink = ink / ink.max()
-    rows, cols = np.flatnonzero((ink > 0.15).any(axis=1)), np.flatnonzero((ink > 0.15).any(axis=0))
-    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    h, w = crop.shape
-    scale = 20.0 / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))  # PIL wants (width, height)
-    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(size, Image.LANCZOS), dtype=np.float64)
-    canvas = np.zeros((28, 28))
-    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
-    canvas[top : top + size[1], left : left + size[0]] = small
-    # centre of mass -> image centre (MNIST's second step)
-    ys, xs = np.indices(canvas.shape)
-    mass = canvas.sum()
-    dy, dx = round(13.5 - (ys * canvas).sum() / mass), round(13.5 - (xs * canvas).sum() / mass)
-    canvas = np.roll(canvas, (int(np.clip(dy, -4, 4)), int(np.clip(dx, -4, 4))), axis=(0, 1))
-    return np.clip(canvas, 0, 255).round().astype(np.uint8)
-
-
-def image_grid(x: torch.Tensor, nrow: int | None = None, pad: int = 2) -> np.ndarray:
-    """Images (N, 1, H, W) in [-1, 1] -> one uint8 (rows*(H+pad)+pad, cols*(W+pad)+pad) sheet."""
-    n, _, h, w = x.shape
-    nrow = nrow or max(1, int(np.ceil(np.sqrt(n))))
-    ncol_rows = int(np.ceil(n / nrow))
-    sheet = np.full((ncol_rows * (h + pad) + pad, nrow * (w + pad) + pad), 64, dtype=np.uint8)
-    tiles = to_uint8(x[:, 0])
-    for i in range(n):
-        r, c = divmod(i, nrow)
-        sheet[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = tiles[i]
-    return sheet
-
-
 # ---- 2-D toy data sets (generated, seeded) -------------------------------------------------------
 TOY_SETS = ("moons", "circles", "checkerboard", "ring8", "mixture")
 
 
-def toy_mixture(name: str):
-    """The two toy sets that are Gaussian mixtures, so their p_t, score and marginal field are exact."""
-    from genlib.flow import GaussianMixture
-
+def mixture_params(name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(means (K, 2), stds (K,), weights (K,)) of the two toy sets that are Gaussian mixtures; genlib.flow.toy_mixture
+    wraps them in a GaussianMixture, whose p_t, score and marginal field are exact."""
     if name == "ring8":  # 8 equal Gaussians on a circle of radius 2
         angles = torch.arange(8) * (2 * np.pi / 8)
         means = 2.0 * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
-        return GaussianMixture(means, torch.full((8,), 0.15), torch.full((8,), 1 / 8))
+        return means, torch.full((8,), 0.15), torch.full((8,), 1 / 8)
     if name == "mixture":  # unequal weights and widths
         means = torch.tensor([[-1.5, -1.0], [1.5, -0.5], [0.0, 1.6], [1.2, 1.8]])
-        return GaussianMixture(means, torch.tensor([0.35, 0.5, 0.3, 0.2]), torch.tensor([0.3, 0.35, 0.2, 0.15]))
+        return means, torch.tensor([0.35, 0.5, 0.3, 0.2]), torch.tensor([0.3, 0.35, 0.2, 0.15])
     raise ValueError(f"{name!r} is not a mixture; mixtures are 'ring8' and 'mixture'")
 
 
 def toy_2d(name: str, n: int, seed: int = 0) -> torch.Tensor:
     """n points (n, 2) from a toy distribution, spread over roughly [-3, 3]^2."""
     g = torch.Generator().manual_seed(seed)
-    if name in ("ring8", "mixture"):
-        return toy_mixture(name).sample(n, generator=g)
+    if name in ("ring8", "mixture"):  # pick a component k ~ w, then x = mu_k + s_k * noise
+        means, stds, weights = mixture_params(name)
+        k = torch.multinomial(weights, n, replacement=True, generator=g)
+        return means[k] + stds[k, None] * torch.randn(n, 2, generator=g)
     if name == "moons":  # two interleaved half circles, centred and scaled by 1.5
         upper = torch.rand(n, generator=g) < 0.5
         theta = torch.rand(n, generator=g) * np.pi

@@ -130,9 +130,18 @@ def guided_field(u_cond: torch.Tensor, u_uncond: torch.Tensor, w: float) -> torc
     return (1.0 - w) * u_uncond + w * u_cond
 
 
-def cfg_field(model: nn.Module, y: torch.Tensor, w: float, null_label: int) -> Field:
+def _autocast_bf16(u: Field, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        return u(x, t).float()
+
+
+def cfg_field(model: nn.Module, y: torch.Tensor, w: float, null_label: int, bfloat16: bool = False) -> Field:
     """The guided field of a label-conditioned network model(x, t, y). Runs one batched pass of 2B
-    (conditional and unconditional halves) when w is not 0 or 1, a single pass of B otherwise."""
+    (conditional and unconditional halves) when w is not 0 or 1, a single pass of B otherwise.
+    bfloat16=True runs the network under CPU bfloat16 autocast (~1.5x faster here) and returns float32."""
+    if bfloat16:
+        guided = cfg_field(model, y, w, null_label)
+        return lambda x, t: _autocast_bf16(guided, x, t)
 
     def u(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         empty = torch.full_like(y, null_label)
@@ -303,3 +312,11 @@ class MLPField(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["fl
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         # x: (B, dim), t: (B,) in [0, 1] -> (B, dim)
         return self.net(torch.cat([x, timestep_embedding(1000.0 * t, self.t_dim)], dim=1))
+
+
+def toy_mixture(name: str) -> GaussianMixture:
+    """The toy set `name` ('ring8' or 'mixture') as a GaussianMixture (genlib.data.mixture_params): exact p_t,
+    score and marginal field, and the same draws as genlib.data.toy_2d."""
+    from genlib.data import mixture_params
+
+    return GaussianMixture(*mixture_params(name))

@@ -3,7 +3,7 @@
     model = hub.load("ddpm")      # eval mode, strict state-dict loading, safetensors only
 
 Order of sources for a model `name`:
-  1. the Hub repo `GENLIB_HUB_REPO_<NAME>` (default in MODELS) at revision `GENLIB_HUB_REVISION_<NAME>`.
+  1. the Hub repo `GENLIB_HUB_REPO_<NAME>` (default: the model's genlib.registry entry) at revision `GENLIB_HUB_REVISION_<NAME>`.
      Online, files are fetched (and cached); offline (HF_HUB_OFFLINE=1, or the Hub host does not answer a
      1.5 s TCP probe) only the local Hub cache is read, so start-up never waits on retries.
   2. `weights/<name>/` in this repository (or GENLIB_WEIGHTS_DIR/<name>).
@@ -16,34 +16,18 @@ import functools
 import json
 import os
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
 
+from genlib import registry
+
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 FILES = ("config.json", "model.safetensors")
 
 
-@dataclass(frozen=True)
-class HubModel:
-    module: str  # genlib module holding the class
-    cls: str  # an nn.Module + PyTorchModelHubMixin class
-    repo_id: str  # default Hub repo
-    revision: str  # pinned revision: a commit sha once published (see README, "Publishing weights")
-
-
-MODELS = {
-    "ddpm": HubModel("genlib.unet", "UNet", "genlib-annotated/ddpm-mnist", "main"),
-    "cnn": HubModel("genlib.cnn", "MNISTClassifier", "genlib-annotated/cnn-mnist", "main"),
-    "flow": HubModel("genlib.unet", "UNet", "genlib-annotated/flow-mnist", "main"),
-    **{f"flow2d_{toy}": HubModel("genlib.flow", "MLPField", f"genlib-annotated/flow2d-{toy}", "main")
-       for toy in ("moons", "circles", "checkerboard", "ring8", "mixture")},  # genlib.data.TOY_SETS
-    "pixelcnn": HubModel("genlib.pixelcnn", "PixelSNAIL", "genlib-annotated/pixelsnail-mnist", "main"),
-    "transformer_copy": HubModel("genlib.transformer", "Transformer", "genlib-annotated/transformer-copy", "main"),
-    "transformer_numbers": HubModel("genlib.transformer", "Transformer", "genlib-annotated/transformer-numbers", "main"),
-}
+MODELS = registry.MODELS  # name -> ModelSpec (module, cls, repo_id, revision, ...): the one table of models
 
 
 class ModelUnavailable(RuntimeError):
@@ -115,17 +99,10 @@ def resolve(name: str) -> tuple[Path, str]:
     )
 
 
-def _class(name: str):
-    import importlib
-
-    spec = MODELS[name]
-    return getattr(importlib.import_module(spec.module), spec.cls)
-
-
 def load_from(folder: str | os.PathLike, name: str) -> torch.nn.Module:
     """Build the model from folder/config.json and load folder/model.safetensors with strict=True."""
     try:
-        model = _class(name).from_pretrained(str(folder), strict=True, map_location="cpu")
+        model = MODELS[name].model_class().from_pretrained(str(folder), strict=True, map_location="cpu")
     except Exception as err:  # corrupt JSON, truncated safetensors, shape or key mismatch
         raise ModelUnavailable(f"The weights of '{name}' in {folder} could not be read ({type(err).__name__}: {err}).") from err
     return model.eval().requires_grad_(False)

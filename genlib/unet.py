@@ -18,7 +18,7 @@ class UNet(
     nn.Module,
     PyTorchModelHubMixin,
     library_name="genlib",
-    tags=["diffusion", "ddpm", "mnist", "genlib"],
+    tags=["unet", "genlib"],
     license="mit",
 ):
     """eps_theta(x_t, t) (or a vector field u_theta(x, t, y)) for (B, in_channels, H, W) images; H and W divisible by 2**(len(ch_mult)-1)."""

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from genlib import flow
-from genlib.data import toy_mixture
+from genlib.flow import toy_mixture
 from genlib.diffusion import GaussianDiffusion
 from genlib.flow import PATHS, GaussianMixture
 

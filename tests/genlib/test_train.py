@@ -62,7 +62,7 @@ def test_push_to_hub_uses_the_upload_api_without_network(tmp_path, tiny_data, mo
 
 
 def test_lr_schedule_warms_up_then_decays():
-    lrs = [train._lr_at(s, 100, 1.0, 10) for s in range(100)]
+    lrs = [train.lr_at(s, 100, 1.0, 10) for s in range(100)]
     assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(lrs[9:], lrs[10:])) and lrs[-1] < 0.05
 
