@@ -15,16 +15,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from genlib.sampling import Step
+
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # eps_theta(x_t, t)
 
 
-@dataclass
-class SampleStep:
-    """One step of a reverse-process loop, as yielded by the samplers."""
-
-    t: int  # array index of the step just taken (the paper's step t + 1)
-    x: torch.Tensor  # (B, C, H, W) the sample after this step (the next, less noisy x)
-    x0_hat: torch.Tensor  # (B, C, H, W) the model's estimate of x_0 made at this step
+SampleStep = Step  # the samplers yield genlib.sampling.Step: t = array index of the step just taken (the paper's
+# step t + 1), x = the sample after it (B, C, H, W), pred = x0_hat, the model's estimate of x_0 made at this step
+SAMPLERS = ("ddim", "ancestral", "ancestral_tilde")  # ancestral: sigma_t^2 = beta_t; ancestral_tilde: beta_tilde_t
 
 
 def _extract(v: torch.Tensor, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -122,7 +120,7 @@ class GaussianDiffusion:
             raise ValueError("variance must be 'beta' or 'beta_tilde'")
         var = self.beta if variance == "beta" else self.beta_tilde
         t_start = self.T - 1 if t_start is None else t_start
-        for i in range(t_start, -1, -1):
+        for k, i in enumerate(range(t_start, -1, -1), start=1):
             t = torch.full((x.shape[0],), i, dtype=torch.long, device=x.device)
             _, x0_hat = self._eps_and_x0(model, x, t, clip)
             mean, _ = self.q_posterior(x0_hat, x, t)  # mu_theta = mu_tilde(x_t, x0_hat)   (eq. 11)
@@ -131,7 +129,7 @@ class GaussianDiffusion:
                 x = mean + _extract(var.sqrt(), t, x) * z
             else:
                 x = mean
-            yield SampleStep(i, x, x0_hat)
+            yield Step(k, t_start + 1, x, i, pred=x0_hat)
 
     @staticmethod
     def ddim_timesteps(t_start: int, steps: int) -> list[int]:
@@ -170,14 +168,33 @@ class GaussianDiffusion:
         """DDIM sampling from x = x_{t_start} to x_0 in `steps` model calls; eta=0 is deterministic."""
         t_start = self.T - 1 if t_start is None else t_start
         ts = self.ddim_timesteps(t_start, steps)
-        for t, t_prev in zip(ts, ts[1:] + [-1]):
+        for k, (t, t_prev) in enumerate(zip(ts, ts[1:] + [-1]), start=1):
             tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
             eps, x0_hat = self._eps_and_x0(model, x, tt, clip)
             z = None
             if eta > 0 and t_prev >= 0:
                 z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
             x = self.ddim_step(x, t, t_prev, eps, x0_hat, eta, z)
-            yield SampleStep(t, x, x0_hat)
+            yield Step(k, len(ts), x, t, pred=x0_hat)
+
+    def sample_loop(
+        self,
+        model: EpsModel,
+        x: torch.Tensor,
+        sampler: str = "ddim",
+        steps: int = 50,
+        eta: float = 0.0,
+        t_start: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Iterator[Step]:
+        """One entry for every sampler in SAMPLERS: "ddim" (`steps`, `eta`), "ancestral" (sigma_t^2 = beta_t) or
+        "ancestral_tilde" (sigma_t^2 = beta_tilde_t), the latter two one step per index from t_start."""
+        if sampler == "ddim":
+            return self.ddim_sample_loop(model, x, steps=steps, eta=eta, t_start=t_start, generator=generator)
+        if sampler in ("ancestral", "ancestral_tilde"):
+            variance = "beta_tilde" if sampler == "ancestral_tilde" else "beta"
+            return self.p_sample_loop(model, x, t_start=t_start, generator=generator, variance=variance)
+        raise ValueError(f"unknown sampler {sampler!r}; one of {SAMPLERS}")
 
     def sample(
         self,
@@ -193,13 +210,9 @@ class GaussianDiffusion:
         """Convenience wrapper: n images (n, *shape) from pure noise with a fixed seed."""
         g = torch.Generator().manual_seed(seed)
         x = torch.randn((n, *shape), generator=g)
-        if sampler == "ddim":
-            loop = self.ddim_sample_loop(model, x, steps=steps, eta=eta, generator=g)
-        elif sampler == "ancestral":
-            loop = self.p_sample_loop(model, x, generator=g, variance=variance)
-        else:
-            raise ValueError(f"unknown sampler {sampler!r}")
-        for step in loop:
+        if sampler == "ancestral" and variance == "beta_tilde":
+            sampler = "ancestral_tilde"
+        for step in self.sample_loop(model, x, sampler, steps, eta, generator=g):
             x = step.x
         return x
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from genlib.sampling import Step
+
 Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # u_t(x): (B, *D), (B,) -> (B, *D)
 
 
@@ -157,12 +159,7 @@ def cfg_field(model: nn.Module, y: torch.Tensor, w: float, null_label: int, bflo
 
 
 # ---- samplers ------------------------------------------------------------------------------------
-@dataclass
-class FlowStep:
-    """One step of a sampler: the time reached and the state there."""
-
-    t: float
-    x: torch.Tensor
+FlowStep = Step  # integrate() yields genlib.sampling.Step: t = the time reached, x = the state there
 
 
 SIGMAS = ("constant", "vanishing")  # sigma_t = sigma, or sigma (1 - t) which is 0 at the data end
@@ -213,7 +210,7 @@ def integrate(u: Field, x0: torch.Tensor, steps: int, method: str = "euler", *, 
             x = x + h * drift + math.sqrt(h) * s_t * noise
         else:
             raise ValueError(f"unknown method {method!r}")
-        yield FlowStep(t0 + (k + 1) * h, x)
+        yield Step(k + 1, steps, x, t0 + (k + 1) * h)
 
 
 def evaluations_per_step(method: str) -> int:
@@ -231,13 +228,13 @@ def sample(u: Field, shape: tuple[int, ...], steps: int, method: str = "euler", 
 
 # ---- Langevin dynamics ---------------------------------------------------------------------------
 def langevin(score: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, steps: int, step_size: float,
-             generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
+             generator: torch.Generator | None = None) -> Iterator[Step]:
     """Unadjusted Langevin dynamics: X <- X + eps/2 grad log p(X) + sqrt(eps) N(0, I), which leaves p
     invariant as eps -> 0 (the SDE dX = sigma^2/2 grad log p dt + sigma dW with sigma^2 h = eps)."""
-    for _ in range(steps):
+    for k in range(1, steps + 1):
         noise = torch.randn(x.shape, generator=generator).to(x.dtype)
         x = x + 0.5 * step_size * score(x) + math.sqrt(step_size) * noise
-        yield x
+        yield Step(k, steps, x, k * step_size)  # t: the Langevin "time" k * eps
 
 
 # ---- Gaussian mixtures: a p_data with everything in closed form ----------------------------------

@@ -27,6 +27,8 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from genlib.sampling import Step
+
 H = W = 28
 
 
@@ -306,7 +308,7 @@ def _validate(temperature: float):
 def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
                  keep_rows: int = 0, dtype=torch.float32):
     """Pixel by pixel, running the whole network on the whole image each time (784 full passes). Yields (row, image)
-    after each completed row (the same tensor each time, filled in place: clone it to keep a frame). `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest."""
+    after each completed row as a genlib.sampling.Step (t = the row; x is the same tensor each time, filled in place: clone it to keep a frame). `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest."""
     _validate(temperature)
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
@@ -315,7 +317,7 @@ def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int 
         for c in range(W):
             params = model(x)[:, :, r, c]
             x[:, 0, r, c] = sample_pixel(params, model.n_mix, temperature, g)
-        yield r, x
+        yield Step(r - keep_rows + 1, H - keep_rows, x, r)
 
 
 def fold_weight_norm(model: nn.Module) -> nn.Module:
@@ -464,4 +466,4 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
         state = StripState(r, prev=cache)
         model(row, state)  # the finished row: its last inputs and keys/values become the cache
         cache = state.next
-        yield r, x
+        yield Step(r - keep_rows + 1, H - keep_rows, x, r)

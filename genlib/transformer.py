@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
+
+from genlib.sampling import Step
 
 
 # ---- attention ---------------------------------------------------------------------------------------
@@ -275,19 +278,26 @@ def _next_log_probs(model: Transformer, memory, src_mask, ys) -> torch.Tensor:
 
 
 @torch.no_grad()
-def _decode_loop(model: Transformer, src, src_mask, max_len: int, bos: int, eos: int, choose) -> Decoded:
-    """Append one token at a time until EOS or max_len; choose(log p (V,)) -> (token, the distribution it came from)."""
+def decode_steps(model: Transformer, src, src_mask, max_len: int, bos: int, eos: int, choose) -> Iterator[Step]:
+    """Append one token at a time until EOS or max_len; choose(log p (V,)) -> (token, the distribution it came from).
+    Yields a Step per token: x = the tokens so far (1, L) after BOS, t = the position written, probs = that
+    distribution, pred = log p of the chosen token under the model itself (temperature 1)."""
     memory = model.encode(src, src_mask)
-    ys, steps, score = torch.tensor([[bos]]), [], 0.0
-    for _ in range(max_len):
+    ys = torch.tensor([[bos]])
+    for k in range(1, max_len + 1):
         lp = _next_log_probs(model, memory, src_mask, ys)[0]
         nxt, drawn_from = choose(lp)
-        steps.append(drawn_from)
-        score += float(lp[nxt])
         ys = torch.cat([ys, torch.tensor([[nxt]])], dim=1)
+        yield Step(k, max_len, ys, k - 1, pred=lp[nxt], probs=drawn_from)
         if nxt == eos:
             break
-    return Decoded(ys[0, 1:].tolist(), steps, score)
+
+
+def _decode_loop(model: Transformer, src, src_mask, max_len: int, bos: int, eos: int, choose) -> Decoded:
+    """Run decode_steps to the end and collect the tokens, the per-step distributions and the total score."""
+    steps = list(decode_steps(model, src, src_mask, max_len, bos, eos, choose))
+    tokens = steps[-1].x[0, 1:].tolist() if steps else []
+    return Decoded(tokens, [s.probs for s in steps], sum(float(s.pred) for s in steps))
 
 
 def greedy_decode(model: Transformer, src: torch.Tensor, src_mask: torch.Tensor, max_len: int, bos: int, eos: int) -> Decoded:

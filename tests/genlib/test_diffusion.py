@@ -184,6 +184,24 @@ def test_denoise_from_intermediate_step_runs_t_plus_one_steps():
     from tests.conftest import make_tiny_unet
 
     steps = list(D.p_sample_loop(make_tiny_unet(), torch.randn(1, 1, 28, 28), t_start=4))
-    assert [s.t for s in steps] == [4, 3, 2, 1, 0]
+    assert [s.t for s in steps] == [4, 3, 2, 1, 0] and [s.index for s in steps] == [1, 2, 3, 4, 5] and steps[-1].last
     with pytest.raises(ValueError):
         next(D.p_sample_loop(_toy_eps, torch.randn(1, 1, 2, 2), variance="learned"))
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "ancestral", "ancestral_tilde"])
+def test_sample_loop_names_every_sampler_in_one_vocabulary(sampler):
+    """GaussianDiffusion.sample_loop is the one place where "ddim" / "ancestral" / "ancestral_tilde" is decided:
+    it runs the same steps as the sampler it names, and yields Steps with index/total/pred."""
+    x_T = torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    got = list(D.sample_loop(_toy_eps, x_T, sampler, steps=20, eta=0.5, t_start=99, generator=torch.Generator().manual_seed(1)))
+    if sampler == "ddim":
+        ref = D.ddim_sample_loop(_toy_eps, x_T, steps=20, eta=0.5, t_start=99, generator=torch.Generator().manual_seed(1))
+    else:
+        variance = "beta_tilde" if sampler == "ancestral_tilde" else "beta"
+        ref = D.p_sample_loop(_toy_eps, x_T, t_start=99, generator=torch.Generator().manual_seed(1), variance=variance)
+    ref = list(ref)
+    assert len(got) == len(ref) == got[-1].total == (20 if sampler == "ddim" else 100)
+    assert all(torch.equal(a.x, b.x) and torch.equal(a.x0_hat, b.pred) for a, b in zip(got, ref))
+    with pytest.raises(ValueError, match="unknown sampler"):
+        D.sample_loop(_toy_eps, x_T, "euler")

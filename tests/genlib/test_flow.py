@@ -207,7 +207,7 @@ def test_euler_converges_to_closed_form(method, order):
 def test_sampler_steps_and_times():
     u, _ = _linear_field()
     steps = list(flow.integrate(u, torch.zeros(1, 2), 4, "heun"))
-    assert [s.t for s in steps] == [0.25, 0.5, 0.75, 1.0] and flow.evaluations_per_step("heun") == 2
+    assert [s.t for s in steps] == [0.25, 0.5, 0.75, 1.0] and [s.index for s in steps] == [1, 2, 3, 4] and steps[-1].last and flow.evaluations_per_step("heun") == 2
     with pytest.raises(ValueError):
         next(flow.integrate(u, torch.zeros(1, 2), 0))
     with pytest.raises(ValueError):
@@ -241,7 +241,7 @@ def test_langevin_samples_the_mixture():
                           torch.tensor([0.3, 0.7], dtype=D64))
     g = torch.Generator().manual_seed(8)
     start = 3.0 * torch.randn(8000, 2, generator=g, dtype=D64) + 2.0  # far from p
-    x = list(flow.langevin(mix.score, start, 800, 0.01, generator=g))[-1]
+    x = list(flow.langevin(mix.score, start, 800, 0.01, generator=g))[-1].x
     real = mix.sample(8000, generator=g)
     torch.testing.assert_close(x.mean(0), real.mean(0), atol=0.05, rtol=0)
     torch.testing.assert_close(x.std(0), real.std(0), atol=0.05, rtol=0)

@@ -204,20 +204,21 @@ def test_cached_sampling_equals_naive(temperature):
     model = _model(n_blocks=1, n_res=1)
     naive = list(px.sample_naive(model, 2, temperature, seed=3, dtype=D64))
     cached = list(px.sample_cached(model, 2, temperature, seed=3, dtype=D64))
-    assert [r for r, _ in naive] == [r for r, _ in cached] == list(range(28))
-    assert torch.equal(naive[-1][1], cached[-1][1])
-    row_strip = list(px.sample_cached(model, 2, temperature, seed=3, dtype=D64, per_pixel="row"))[-1][1]
-    assert torch.equal(row_strip, cached[-1][1])
-    other = list(px.sample_cached(model, 2, temperature, seed=4, dtype=D64))[-1][1]
-    assert not torch.equal(other, cached[-1][1])
+    assert [s.t for s in naive] == [s.t for s in cached] == list(range(28))
+    assert [(s.index, s.total) for s in cached] == [(k, 28) for k in range(1, 29)] and cached[-1].last
+    assert torch.equal(naive[-1].x, cached[-1].x)
+    row_strip = list(px.sample_cached(model, 2, temperature, seed=3, dtype=D64, per_pixel="row"))[-1].x
+    assert torch.equal(row_strip, cached[-1].x)
+    other = list(px.sample_cached(model, 2, temperature, seed=4, dtype=D64))[-1].x
+    assert not torch.equal(other, cached[-1].x)
 
 
 def test_completion_keeps_the_top_rows():
     model, start = _model(n_blocks=1, n_res=1), _image(2, seed=5)
     naive = list(px.sample_naive(model, 2, 1.0, seed=1, start=start, keep_rows=20, dtype=D64))
     cached = list(px.sample_cached(model, 2, 1.0, seed=1, start=start, keep_rows=20, dtype=D64))
-    assert len(cached) == 8 and torch.equal(naive[-1][1], cached[-1][1])
-    torch.testing.assert_close(cached[-1][1][:, :, :20], start[:, :, :20])
+    assert len(cached) == 8 and [s.t for s in cached] == list(range(20, 28)) and cached[-1].last and torch.equal(naive[-1].x, cached[-1].x)
+    torch.testing.assert_close(cached[-1].x[:, :, :20], start[:, :, :20])
     with pytest.raises(ValueError):
         next(px.sample_cached(model, 1, 0.0))
     with pytest.raises(ValueError, match="per_pixel"):

@@ -214,3 +214,16 @@ def test_seq_batch_layout():
     assert src.tolist() == [[4, 5, 6, 2], [12, 2, 0, 0]]
     assert tgt.tolist() == [[1, 4, 5, 6, 2], [1, 12, 2, 0, 0]]
     assert data.SEQ_TASKS["copy"].decode_tgt([4, 5, 6, 2, 7]) == "1 2 3"
+
+
+def test_decode_steps_stream_the_greedy_decoding_one_token_at_a_time():
+    """decode_steps yields the shared sampling.Step: the tokens so far, the position, the distribution drawn from."""
+    from genlib.transformer import decode_steps
+
+    model, src, mask = _example(_model(1))
+    g = greedy_decode(model, src, mask, 8, bos=1, eos=2)
+    steps = list(decode_steps(model, src, mask, 8, 1, 2, lambda lp: (int(lp.argmax()), lp)))
+    assert [s.index for s in steps] == list(range(1, len(g.tokens) + 1)) and all(s.total == 8 for s in steps)
+    assert steps[-1].x[0, 1:].tolist() == g.tokens and [s.t for s in steps] == list(range(len(g.tokens)))
+    assert all(torch.equal(s.probs, lp) for s, lp in zip(steps, g.step_log_probs))
+    assert sum(float(s.pred) for s in steps) == pytest.approx(g.score)
