@@ -85,11 +85,11 @@ ui.add_strings(
     zh={
         "attention_title": "注意力基础",
         "attention_single_h": "## 1 · 一个查询，五个键",
-        "attention_single_intro": "每个键是平面上的一个点，它的值是一种颜色。查询用点积给每个键打分，softmax 把分数变成权重，"
+        "attention_single_intro": "每个键是平面上的一个点，它的值是一种颜色。查询用点积给每个键打分，softmax 把得分变成权重，"
                                   "输出就是这些颜色的加权平均。",
         "attention_angle": "查询方向（度）",
         "attention_length": "查询长度 |q|",
-        "attention_tau": "温度 τ（分数为 q·k / (τ √d_k)）",
+        "attention_tau": "温度 τ（得分为 q·k / (τ √d_k)）",
         "attention_dk_h": "### 为什么除以 √d_k：d_k 维的随机查询与键",
         "attention_dk": "d_k",
         "attention_seed": "随机种子",

@@ -95,7 +95,7 @@ ui.add_strings(
         "flow_path": "概率路径",
         "flow_zx": "z（横坐标）",
         "flow_zy": "z（纵坐标）",
-        "flow_langevin_h": "### 已知混合分布上的朗之万动力学（不用网络：精确的 score）",
+        "flow_langevin_h": "### 已知混合分布上的朗之万动力学（不用网络：精确的得分）",
         "flow_langevin_steps": "朗之万步数",
         "flow_langevin_eps": "步长 ε",
         "flow_langevin_btn": "运行朗之万采样",
