@@ -22,6 +22,7 @@ from genlib.transformer import attention, subsequent_mask
 
 TAB_ID = "attention"
 TITLE = "attention_title"
+MODELS = ()  # no trained model: everything is computed from the inputs
 
 # ---- Section 1: five keys in the plane, each with a colour (RGB in [0, 1]) as its value --------------------
 KEYS = np.array([[2.0, 0.5], [0.6, 2.2], [-1.8, 1.2], [-1.2, -2.0], [1.6, -1.4]])
@@ -104,16 +105,6 @@ ui.add_strings(
         "attention_pad_side": "哪些键是填充",
     },
 )
-
-
-def _status(c: ui.Clamped, text: str, kind: str = "info") -> str:
-    """The clamping note (if any) above the callback's own message: both matter on this tab."""
-    return "\n\n".join(s for s in (c.note(), ui.message(text, kind)) if s)
-
-
-def _num(v: float) -> str:
-    """A short number for a table cell."""
-    return f"{v:.2g}" if abs(v) >= 1000 else f"{v:.2f}"
 
 
 def _rgb(v: np.ndarray) -> str:
@@ -218,7 +209,7 @@ def single_query(angle=30.0, length=1.5, tau=1.0):
                 f"{entropy:.2f} nats (uniform: ln 5 = {math.log(5):.2f}; one-hot: 0). Scores are q·kᵢ / (τ √d_k) with "
                 f"d_k = {d_k}: a smaller τ or a longer query sharpens the weights toward the best key, a larger τ flattens "
                 f"them toward the plain average.")
-    return picture, table, _status(c, text)
+    return picture, table, ui.status(c, text)
 
 
 def dimension_view(d_k=64, seed=0):
@@ -243,7 +234,7 @@ def dimension_view(d_k=64, seed=0):
     text = (f"d_k = {d_k}: over {N_DRAWS} random pairs the dot product q·k has standard deviation {spread:.2f} "
             f"(theory √d_k = {math.sqrt(d_k):.2f}); divided by √d_k it is about 1 whatever d_k is. Largest weight "
             f"without scaling {float(w_raw.max()):.3f}, with scaling {float(w_scaled.max()):.3f}.")
-    return body, _status(c, text)
+    return body, ui.status(c, text)
 
 
 # ---- Section 2: the matrix form ---------------------------------------------------------------------------
@@ -344,76 +335,10 @@ def matrix_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.nd
     return MatrixResult(scores.numpy(), w.numpy(), out.numpy(), allowed, ~allowed.any(axis=1))
 
 
-def _flag(c: ui.Clamped, name: str, value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    c.messages.append(f"{name}: {value!r} is not true or false; using false")
-    return False
-
-
-def _color(v: float, lo: float, hi: float, signed: bool) -> tuple[str, str]:
-    """(fill, text colour) for a cell: white to blue on [0, 1], or blue-white-red around 0."""
-    if signed:
-        s = max(abs(lo), abs(hi)) or 1.0
-        t = max(-1.0, min(1.0, v / s))
-        end = np.array([220.0, 38.0, 38.0]) if t > 0 else np.array([37.0, 99.0, 235.0])
-        t = abs(t)
-    else:
-        t = max(0.0, min(1.0, v))
-        end = np.array([37.0, 99.0, 235.0])
-    rgb = 255 + (end - 255) * t
-    return f"rgb({int(rgb[0])},{int(rgb[1])},{int(rgb[2])})", ("#fff" if t > 0.55 else "#111827")
-
-
-def heatmap_svg(values: np.ndarray, rows: list[str], cols: list[str], title: str, *, signed: bool = True,
-                masked: np.ndarray | None = None, masked_text: str = "−∞", undefined: np.ndarray | None = None,
-                side: list[str] | None = None) -> str:
-    """A labelled matrix picture with the number in every cell. Masked cells are grey with `masked_text`;
-    an undefined row is one grey bar reading "undefined" (never NaN); `side` adds a note right of each row."""
-    values = np.asarray(values, dtype=np.float64)
-    n, m = values.shape
-    masked = np.zeros((n, m), bool) if masked is None else np.asarray(masked, bool)
-    undefined = np.zeros(n, bool) if undefined is None else np.asarray(undefined, bool)
-    cw, ch, left, top = 42, 24, 34, 40
-    side_w = 50 if side else 0
-    width, height = left + m * cw + side_w + 6, top + n * ch + 6
-    shown = values[~masked & ~undefined[:, None]]
-    lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 1.0)
-    parts = [f'<text x="4" y="14" font-size="12" fill="#111827">{html.escape(title)}</text>']
-    for j, c in enumerate(cols):
-        parts.append(f'<text x="{left + j * cw + cw / 2}" y="{top - 6}" font-size="10" text-anchor="middle" '
-                     f'fill="#374151">{html.escape(c)}</text>')
-    for i, r in enumerate(rows):
-        y = top + i * ch
-        parts.append(f'<text x="{left - 5}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="end" fill="#374151">'
-                     f'{html.escape(r)}</text>')
-        if undefined[i]:
-            parts.append(f'<rect x="{left}" y="{y}" width="{m * cw}" height="{ch}" fill="#e5e7eb" stroke="#fff"/>'
-                         f'<text x="{left + m * cw / 2}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="middle" '
-                         f'fill="#6b7280" font-style="italic">undefined</text>')
-        else:
-            for j in range(m):
-                x = left + j * cw
-                if masked[i, j]:
-                    fill, ink, text = "#f3f4f6", "#9ca3af", masked_text
-                else:
-                    (fill, ink), text = _color(values[i, j], lo, hi, signed), _num(values[i, j])
-                parts.append(f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}" fill="{fill}" stroke="#fff"/>'
-                             f'<text x="{x + cw / 2}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="middle" '
-                             f'fill="{ink}">{text}</text>')
-        if side:
-            parts.append(f'<text x="{left + m * cw + 6}" y="{y + ch / 2 + 4}" font-size="10" fill="#374151">'
-                         f'{html.escape(side[i])}</text>')
-    return (f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="max-width:100%;height:auto" role="img" '
-            f'aria-label="{html.escape(title)}">{"".join(parts)}</svg>')
-
-
 def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, pad_side="end"):
     """Table callback: parse Q, K, V, build the masks, run attention -> (scores svg, weights svg, output svg, status)."""
     c = ui.Clamped()
-    causal = _flag(c, "causal mask", causal)
+    causal = c.flag("causal mask", causal)
     pad = c.int("padding", pad, 0, MAX_ROWS, 0)
     side = c.choice("padding side", pad_side, PAD_SIDES, "end")
     parsed, errors = {}, []
@@ -429,7 +354,7 @@ def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, p
         if t_k != t_v:
             errors.append(f"K has {t_k} row{'s' if t_k != 1 else ''} but V has {t_v}: every key needs exactly one value")
     if errors:
-        return "", "", "", _status(c, "; ".join(errors) + ".", "error")
+        return "", "", "", ui.status(c, "; ".join(errors) + ".", "error")
     Q, K, V = parsed["Q"], parsed["K"], parsed["V"]
     (t_q, d_k), (t_k, d_v) = Q.shape, V.shape
     notes, kind = [], "info"
@@ -443,11 +368,11 @@ def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, p
     qs, ks, ds = [f"q{i + 1}" for i in range(t_q)], [f"k{j + 1}" for j in range(t_k)], [f"d{j + 1}" for j in range(d_v)]
     masked = ~res.allowed
     sums = [("Σ undefined" if u else f"Σ = {s:.2f}") for u, s in zip(res.undefined, np.nan_to_num(res.weights).sum(1))]
-    scores = heatmap_svg(res.scores, qs, ks, f"scores QKᵀ/√{d_k} ({'−∞ where masked' if masked.any() else 'no mask'})",
+    scores = ui.svg.heatmap_svg(res.scores, qs, ks, f"scores QKᵀ/√{d_k} ({'−∞ where masked' if masked.any() else 'no mask'})", signed=True,
                          masked=masked)
-    weights = heatmap_svg(res.weights, qs, ks, "weights: softmax of each row", signed=False, masked=masked,
+    weights = ui.svg.heatmap_svg(res.weights, qs, ks, "weights: softmax of each row", signed=False, masked=masked,
                           masked_text="0", undefined=res.undefined, side=sums)
-    output = heatmap_svg(res.output, qs, ds, "output = weights · V", undefined=res.undefined)
+    output = ui.svg.heatmap_svg(res.output, qs, ds, "output = weights · V", signed=True, undefined=res.undefined)
     text = (f"{t_q} quer{'y' if t_q == 1 else 'ies'}, {t_k} key{'' if t_k == 1 else 's'}, d_k = {d_k}, d_v = {d_v}: "
             f"scores divided by √{d_k} = {math.sqrt(d_k):.3g}.")
     if not res.undefined.all():
@@ -462,7 +387,7 @@ def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, p
                      f"(a plain softmax gives NaN here). In a real model such rows belong to padding positions whose "
                      f"output is thrown away; otherwise the mask must leave every query at least one key.")
         kind = "warn"
-    return scores, weights, output, _status(c, " ".join([text] + notes), kind)
+    return scores, weights, output, ui.status(c, " ".join([text] + notes), kind)
 
 
 def example(name="cross"):
@@ -472,7 +397,7 @@ def example(name="cross"):
     e = EXAMPLES[name]
     label = dict((v, k) for k, v in EXAMPLE_CHOICES)[name]
     tables = ({"headers": _headers(len(e[x][0])), "data": e[x]} for x in ("q", "k", "v"))
-    return *tables, e["causal"], e["pad"], e["side"], _status(c, f"Example: {label}.")
+    return *tables, e["causal"], e["pad"], e["side"], ui.status(c, f"Example: {label}.")
 
 
 def _headers(n: int) -> list[str]:
@@ -487,46 +412,43 @@ def build() -> gr.Markdown:
     first_dk = dimension_view()
     e = EXAMPLES["cross"]
     first_m = matrix_view(e["q"], e["k"], e["v"], e["causal"], e["pad"], e["side"])
-    with gr.Row():
-        with gr.Column(scale=5, elem_classes=["note-column"]):
-            note = ui.note_panel(TAB_ID)
-        with gr.Column(scale=6):
-            gr.Markdown(ui.t("attention_single_h"))
-            gr.Markdown(ui.t("attention_single_intro"))
-            with gr.Row():
-                angle = gr.Slider(-180, 180, value=30, step=1, label=ui.t("attention_angle"), elem_id="attention-angle")
-                length = gr.Slider(0.0, MAX_LENGTH, value=1.5, step=0.05, label=ui.t("attention_length"))
-                tau = gr.Slider(TAU_MIN, TAU_MAX, value=1.0, step=0.05, label=ui.t("attention_tau"), elem_id="attention-tau")
-            plane = gr.HTML(first[0], elem_id="attention-plane")
-            table = gr.HTML(first[1], elem_id="attention-weights")
-            single_status = gr.Markdown(first[2])
+    with ui.tab_columns(TAB_ID, MODELS) as note:
+        gr.Markdown(ui.t("attention_single_h"))
+        gr.Markdown(ui.t("attention_single_intro"))
+        with gr.Row():
+            angle = gr.Slider(-180, 180, value=30, step=1, label=ui.t("attention_angle"), elem_id="attention-angle")
+            length = gr.Slider(0.0, MAX_LENGTH, value=1.5, step=0.05, label=ui.t("attention_length"))
+            tau = gr.Slider(TAU_MIN, TAU_MAX, value=1.0, step=0.05, label=ui.t("attention_tau"), elem_id="attention-tau")
+        plane = gr.HTML(first[0], elem_id="attention-plane")
+        table = gr.HTML(first[1], elem_id="attention-weights")
+        single_status = gr.Markdown(first[2])
 
-            gr.Markdown(ui.t("attention_dk_h"))
-            with gr.Row():
-                d_k = gr.Slider(1, MAX_DK, value=64, step=1, label=ui.t("attention_dk"))
-                seed = gr.Number(0, precision=0, label=ui.t("attention_seed"))
-            dk_html = gr.HTML(first_dk[0], elem_id="attention-dk")
-            dk_status = gr.Markdown(first_dk[1])
+        gr.Markdown(ui.t("attention_dk_h"))
+        with gr.Row():
+            d_k = gr.Slider(1, MAX_DK, value=64, step=1, label=ui.t("attention_dk"))
+            seed = gr.Number(0, precision=0, label=ui.t("attention_seed"))
+        dk_html = gr.HTML(first_dk[0], elem_id="attention-dk")
+        dk_status = gr.Markdown(first_dk[1])
 
-            gr.Markdown(ui.t("attention_matrix_h"))
-            gr.Markdown(ui.t("attention_matrix_intro"))
-            preset = gr.Radio(EXAMPLE_CHOICES, value="cross", label=ui.t("attention_example"))
-            with gr.Row():
-                q_df = gr.Dataframe(e["q"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_q"),
-                                    interactive=True, show_row_numbers=True, elem_id="attention-q")
-                k_df = gr.Dataframe(e["k"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_k"),
-                                    interactive=True, show_row_numbers=True, elem_id="attention-k")
-                v_df = gr.Dataframe(e["v"], headers=_headers(2), datatype="number", type="array", label=ui.t("attention_v"),
-                                    interactive=True, show_row_numbers=True, elem_id="attention-v")
-            with gr.Row():
-                causal = gr.Checkbox(False, label=ui.t("attention_causal"))
-                pad = gr.Slider(0, MAX_ROWS, value=0, step=1, label=ui.t("attention_pad"))
-                side = gr.Radio(PAD_SIDE_CHOICES, value="end", label=ui.t("attention_pad_side"))
-            with gr.Row():
-                scores_html = gr.HTML(first_m[0], elem_id="attention-scores")
-                weights_html = gr.HTML(first_m[1], elem_id="attention-weight-matrix")
-            output_html = gr.HTML(first_m[2], elem_id="attention-output")
-            matrix_status = gr.Markdown(first_m[3])
+        gr.Markdown(ui.t("attention_matrix_h"))
+        gr.Markdown(ui.t("attention_matrix_intro"))
+        preset = gr.Radio(EXAMPLE_CHOICES, value="cross", label=ui.t("attention_example"))
+        with gr.Row():
+            q_df = gr.Dataframe(e["q"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_q"),
+                                interactive=True, show_row_numbers=True, elem_id="attention-q")
+            k_df = gr.Dataframe(e["k"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_k"),
+                                interactive=True, show_row_numbers=True, elem_id="attention-k")
+            v_df = gr.Dataframe(e["v"], headers=_headers(2), datatype="number", type="array", label=ui.t("attention_v"),
+                                interactive=True, show_row_numbers=True, elem_id="attention-v")
+        with gr.Row():
+            causal = gr.Checkbox(False, label=ui.t("attention_causal"))
+            pad = gr.Slider(0, MAX_ROWS, value=0, step=1, label=ui.t("attention_pad"))
+            side = gr.Radio(PAD_SIDE_CHOICES, value="end", label=ui.t("attention_pad_side"))
+        with gr.Row():
+            scores_html = gr.HTML(first_m[0], elem_id="attention-scores")
+            weights_html = gr.HTML(first_m[1], elem_id="attention-weight-matrix")
+        output_html = gr.HTML(first_m[2], elem_id="attention-output")
+        matrix_status = gr.Markdown(first_m[3])
 
     gr.on([angle.change, length.change, tau.change], single_query, [angle, length, tau], [plane, table, single_status],
           api_name="attention_single", show_progress="hidden", trigger_mode="always_last")

@@ -5,22 +5,20 @@ Gradio components. No model math lives here: it is all in genlib.diffusion.
 """
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 import numpy as np
 import torch
 
 from demos import ui
-from genlib import data, images
-from genlib.diffusion import GaussianDiffusion, autocast_model
+from genlib import data
+from genlib.diffusion import SAMPLERS, GaussianDiffusion, autocast_model
 
 TAB_ID = "ddpm"
 TITLE = "ddpm_title"
+MODELS = ("ddpm",)  # registry names this tab loads (lazily, on first use)
 T = 1000
 MAX_IMAGES = 36  # one request samples at most this many images
 MAX_DENOISE = 8  # runs of "denoise my digit" side by side
-SAMPLERS = ["ddim", "ancestral", "ancestral_tilde"]  # ancestral: sigma_t^2 = beta_t; ancestral_tilde: beta_tilde_t
 SAMPLER_CHOICES = [("DDIM", "ddim"), ("ancestral, σ² = β_t (1000 steps)", "ancestral"),
                    ("ancestral, σ² = β̃_t (1000 steps)", "ancestral_tilde")]
 BFLOAT16 = True  # sample with bfloat16 autocast: ~1.5x faster on this CPU; FID in BENCHMARKS.md
@@ -32,9 +30,6 @@ ui.add_strings(
     en={
         "ddpm_title": "DDPM diffusion",
         "ddpm_forward": "### 1 · Forward process: add noise",
-        "ddpm_sample_idx": "Test digit (bundled MNIST sample)",
-        "ddpm_sketch": "…or draw / upload your own digit",
-        "ddpm_use_drawing": "Use my drawing",
         "ddpm_t": "Noise step t (0 = clean digit)",
         "ddpm_xt": "x_t",
         "ddpm_reverse": "### 2 · Reverse process: sample from noise",
@@ -50,14 +45,10 @@ ui.add_strings(
         "ddpm_denoise_btn": "Denoise from step t",
         "ddpm_denoise_n": "Runs (different noise)",
         "ddpm_loss": "Training loss (L_simple, EMA-free running mean)",
-        "ddpm_digit": "Chosen digit",
     },
     zh={
         "ddpm_title": "DDPM 扩散模型",
         "ddpm_forward": "### 1 · 前向过程：逐步加噪",
-        "ddpm_sample_idx": "测试数字（随附的 MNIST 样本）",
-        "ddpm_sketch": "……或者手写 / 上传你自己的数字",
-        "ddpm_use_drawing": "使用我的手写",
         "ddpm_t": "噪声步 t（0 = 干净的数字）",
         "ddpm_xt": "x_t",
         "ddpm_reverse": "### 2 · 反向过程：从噪声采样",
@@ -73,62 +64,32 @@ ui.add_strings(
         "ddpm_denoise_btn": "从第 t 步去噪",
         "ddpm_denoise_n": "运行次数（不同的噪声）",
         "ddpm_loss": "训练损失（L_simple 的滑动平均）",
-        "ddpm_digit": "选中的数字",
     },
 )
 
 
 # ---- model access -----------------------------------------------------------------------------------
-def model_or_message() -> tuple[torch.nn.Module | None, str]:
-    """The trained eps_theta, or None and a message for the page."""
-    return ui.load_model("ddpm")
-
-
 def eps_model():
-    model, msg = model_or_message()
+    """The trained eps_theta under bfloat16 autocast (read on first use), or None and a message for the page."""
+    model, msg = ui.load_model("ddpm")
     return (autocast_model(model, BFLOAT16) if model is not None else None), msg
 
 
 # ---- 1. forward process -----------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def sample_digits() -> tuple[np.ndarray, np.ndarray]:
-    return data.load_sample()
-
-
 def forward_frames(digit: np.ndarray, seed: int = 0) -> np.ndarray:
     """All T + 1 frames of the forward chain for one digit and one fixed eps: uint8 (T + 1, 28, 28).
     Frame 0 is x_0; frame s >= 1 is x_s = sqrt(alpha_bar_s) x_0 + sqrt(1 - alpha_bar_s) eps (eq. 4)."""
-    x0 = data.to_model_range(digit[None])  # (1, 1, 28, 28)
+    x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None])  # (1, 1, 28, 28)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     t = torch.arange(T)
     xt = diffusion.q_sample(x0.expand(T, -1, -1, -1), t, eps.expand(T, -1, -1, -1))  # (T, 1, 28, 28)
-    return np.concatenate([digit[None], data.to_uint8(xt[:, 0])])
-
-
-def _digit_outputs(digit: np.ndarray, note: str = ""):
-    return digit, forward_frames(digit), ui.upscale(digit), note
-
-
-def pick_sample(index):
-    """Choose bundled test digit `index` -> (digit, frames, preview, status)."""
-    images, labels = sample_digits()
-    c = ui.Clamped()
-    i = c.int("digit index", index, 0, len(images) - 1, 0)
-    return _digit_outputs(images[i], c.note() or ui.message(f"MNIST test digit #{i} (label {labels[i]})"))
-
-
-def use_drawing(editor_value):
-    """A sketchpad/upload value -> (digit, frames, preview, status); a blank or unreadable image keeps the old digit."""
-    digit, msg = ui.drawing_to_digit(editor_value)
-    if digit is None:
-        return gr.skip(), gr.skip(), gr.skip(), msg
-    return _digit_outputs(digit, msg)
+    return np.concatenate([np.asarray(digit, dtype=np.uint8)[None], data.to_uint8(xt[:, 0])])
 
 
 def forward_step(frames, t):
     """Slider callback: the precomputed x_t and the schedule's values at t -> (image, stats html)."""
     if frames is None:
-        frames = forward_frames(sample_digits()[0][0])
+        frames = forward_frames(ui.sample_digits()[0][0])
     c = ui.Clamped()
     s = c.int("t", t, 0, T, 0)
     return ui.upscale(frames[s]), schedule_html(s, c.note())
@@ -141,34 +102,21 @@ def schedule_html(s: int, note: str = "") -> str:
     rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> (signal)</td><td>{a ** 0.5:.4f}</td></tr>"
             f"<tr><td>√(1−ᾱ<sub>t</sub>) (noise)</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
             f"<tr><td>SNR = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
-    return (f'<div class="stats"><table>{rows}</table>{ui.line_svg(ALPHA_BAR_CURVE, s, label="ᾱ_t")}'
-            f"<p>{note}</p></div>")
+    curve = ui.svg.lines_svg({"ᾱ_t": ALPHA_BAR_CURVE}, title="ᾱ_t", width=320, height=120, marker=s)
+    return f'<div class="stats"><table>{rows}</table>{curve}<p>{note}</p></div>'
 
 
 # ---- 2. reverse process -----------------------------------------------------------------------------
 def _sampling_args(sampler, steps, eta, seed, c: ui.Clamped):
-    sampler = c.choice("sampler", sampler, SAMPLERS, "ddim")
+    sampler = c.choice("sampler", sampler, list(SAMPLERS), "ddim")
     steps = c.int("steps", steps, 1, T, 50)
     eta = c.float("eta", eta, 0.0, 1.0, 0.0)
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
     return sampler, steps, eta, seed
 
 
-def _loop(eps, x, sampler, steps, eta, t_start, g):
-    if sampler == "ddim":
-        return diffusion.ddim_sample_loop(eps, x, steps=steps, eta=eta, t_start=t_start, generator=g)
-    variance = "beta_tilde" if sampler == "ancestral_tilde" else "beta"
-    return diffusion.p_sample_loop(eps, x, t_start=t_start, generator=g, variance=variance)
-
-
-def _stream(loop, n_steps: int, nrow: int, head: str, frames: int = 20):
-    """Yield (x_t sheet, x0_hat sheet, status) about `frames` times over a sampling loop, and at the end."""
-    every = max(1, n_steps // frames)
-    for k, step in enumerate(loop, start=1):
-        if k % every == 0 or k == n_steps:
-            label = f"{head} — step {k}/{n_steps} (t = {step.t})"
-            yield (images.image_grid(step.x, nrow), images.image_grid(step.x0_hat, nrow),
-                   ui.message(label + (" ✓" if k == n_steps else "")))
+def _render(nrow: int):
+    return lambda step: (ui.sheet(step.x, nrow), ui.sheet(step.pred, nrow))
 
 
 def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0):
@@ -182,9 +130,9 @@ def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0):
     n = c.int("number of images", n, 1, MAX_IMAGES, 16)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn((n, 1, 28, 28), generator=g)  # x_T ~ N(0, I)
-    n_steps = len(diffusion.ddim_timesteps(T - 1, steps)) if sampler == "ddim" else T
-    head = (c.note() + " " if c.messages else "") + f"{sampler}, {n_steps} steps, seed {seed}"
-    yield from _stream(_loop(eps, x, sampler, steps, eta, None, g), n_steps, int(np.ceil(np.sqrt(n))), head)
+    loop = diffusion.sample_loop(eps, x, sampler, steps, eta, generator=g)
+    yield from ui.stream(loop, _render(int(np.ceil(np.sqrt(n)))), f"{sampler}, seed {seed}", c,
+                         where=lambda s: f"step {s.index}/{s.total} (t = {s.t})")
 
 
 # ---- 3. denoise my digit ----------------------------------------------------------------------------
@@ -196,103 +144,77 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
         yield None, None, ui.message(msg, "error")
         return
     if digit is None:
-        digit = sample_digits()[0][0]
+        digit = ui.sample_digits()[0][0]
     c = ui.Clamped()
     s = c.int("t", t, 0, T, 300)
     sampler, steps, eta, seed = _sampling_args(sampler, steps, eta, seed, c)
     runs = c.int("runs", runs, 1, MAX_DENOISE, 4)
     x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None]).expand(runs, -1, -1, -1)
     if s == 0:
-        yield images.image_grid(x0, runs), images.image_grid(x0, runs), ui.message(
-            "t = 0 is the clean digit: move the noise slider up first.", "warn")
+        yield ui.sheet(x0, runs), ui.sheet(x0, runs), ui.status(
+            c, "t = 0 is the clean digit: move the noise slider up first.", "warn")
         return
     g = torch.Generator().manual_seed(seed)
     t_start = s - 1  # slider step s is array index s - 1
     xt = diffusion.q_sample(x0, torch.full((runs,), t_start), torch.randn(x0.shape, generator=g))
-    n_steps = len(diffusion.ddim_timesteps(t_start, steps)) if sampler == "ddim" else s
-    head = (c.note() + " " if c.messages else "") + f"from t = {s}: {sampler}, {n_steps} steps"
-    yield from _stream(_loop(eps, xt, sampler, steps, eta, t_start, g), n_steps, runs, head)
+    loop = diffusion.sample_loop(eps, xt, sampler, steps, eta, t_start=t_start, generator=g)
+    yield from ui.stream(loop, _render(runs), f"from t = {s}: {sampler}", c,
+                         where=lambda st: f"step {st.index}/{st.total} (t = {st.t})")
 
 
 # ---- training record --------------------------------------------------------------------------------
-def loss_curve():
-    """metrics.json's loss curve as a DataFrame (step, loss) for gr.LinePlot; None when absent."""
-    return ui.loss_frame("ddpm")
-
-
-def training_summary() -> str:
-    return ui.training_summary("ddpm", lambda m, src: (
-        f"Weights: `{src}` · {m['epochs']} epochs on {m['dataset']} ({m['steps']} steps) in "
-            f"{m['wall_time_s'] / 60:.1f} min on {m['hardware']} · held-out L_simple {m['final']['test_loss_ema']:.4f}"))
+def describe_training(m: dict, src: str) -> str:
+    return (f"Weights: `{src}` · {m['epochs']} epochs on {m['dataset']} ({m['steps']} steps) in "
+            f"{m['wall_time_s'] / 60:.1f} min on {m['hardware']} · held-out L_simple {m['final']['test_loss_ema']:.4f}")
 
 
 # ---- layout -----------------------------------------------------------------------------------------
 def build() -> gr.Markdown:
     """Lay out the tab inside an open gr.Tab; returns the note component (the app switches its language)."""
-    first = pick_sample(0)
-    _, model_msg = model_or_message()
-    with gr.Row():
-        with gr.Column(scale=5, elem_classes=["note-column"]):
-            note = ui.note_panel(TAB_ID)
-        with gr.Column(scale=6):
-            if model_msg:
-                gr.Markdown(ui.message(model_msg, "error"), elem_id="ddpm-model-error")
-            digit = gr.State(first[0])
-            frames = gr.State(first[1])
+    first = ui.sample_digits()[0][0]
+    with ui.tab_columns(TAB_ID, MODELS) as note:
+        gr.Markdown(ui.t("ddpm_forward"), elem_id="ddpm-h-forward")
+        picker = ui.digit_picker()
+        frames = gr.State(forward_frames(first))
+        t_slider = gr.Slider(0, T, value=0, step=1, label=ui.t("ddpm_t"), elem_id="ddpm-t")
+        with gr.Row():
+            xt_img, stats_html = forward_step(frames.value, 0)
+            xt = gr.Image(xt_img, label=ui.t("ddpm_xt"), format="png", height=224, elem_classes=["pixelated"],
+                          interactive=False, elem_id="ddpm-xt", buttons=[])
+            stats = gr.HTML(stats_html, elem_id="ddpm-stats")
 
-            gr.Markdown(ui.t("ddpm_forward"), elem_id="ddpm-h-forward")
-            with gr.Row():
-                with gr.Column(min_width=200):
-                    idx = gr.Slider(0, len(sample_digits()[0]) - 1, value=0, step=1, label=ui.t("ddpm_sample_idx"))
-                    preview = gr.Image(first[2], label=ui.t("ddpm_digit"), format="png", height=120, elem_classes=["pixelated"],
-                                       interactive=False, buttons=[])
-                with gr.Column(min_width=240):
-                    sketch = gr.Sketchpad(label=ui.t("ddpm_sketch"), sources=["upload"], canvas_size=(280, 280),
-                                          type="numpy", brush=gr.Brush(colors=["#000000"], default_size=18), height=300)
-                    use_btn = gr.Button(ui.t("ddpm_use_drawing"), size="sm")
-            digit_status = gr.Markdown(first[3])
-            t_slider = gr.Slider(0, T, value=0, step=1, label=ui.t("ddpm_t"), elem_id="ddpm-t")
-            with gr.Row():
-                xt_img, stats_html = forward_step(first[1], 0)
-                xt = gr.Image(xt_img, label=ui.t("ddpm_xt"), format="png", height=224, elem_classes=["pixelated"],
-                              interactive=False, elem_id="ddpm-xt", buttons=[])
-                stats = gr.HTML(stats_html, elem_id="ddpm-stats")
+        gr.Markdown(ui.t("ddpm_reverse"))
+        with gr.Row():
+            sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", label=ui.t("ddpm_sampler"))
+            steps = gr.Slider(1, T, value=50, step=1, label=ui.t("ddpm_steps"))
+            eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=ui.t("ddpm_eta"))
+        with gr.Row():
+            n = gr.Slider(1, MAX_IMAGES, value=16, step=1, label=ui.t("ddpm_n"))
+            seed = gr.Number(0, precision=0, label=ui.t("ddpm_seed"))
+            sample_btn = gr.Button(ui.t("ddpm_sample_btn"), variant="primary", elem_id="ddpm-sample")
+        with gr.Row():
+            grid_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
+            grid_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+        sample_status = ui.status_line()
 
-            gr.Markdown(ui.t("ddpm_reverse"))
-            with gr.Row():
-                sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", label=ui.t("ddpm_sampler"))
-                steps = gr.Slider(1, T, value=50, step=1, label=ui.t("ddpm_steps"))
-                eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=ui.t("ddpm_eta"))
-            with gr.Row():
-                n = gr.Slider(1, MAX_IMAGES, value=16, step=1, label=ui.t("ddpm_n"))
-                seed = gr.Number(0, precision=0, label=ui.t("ddpm_seed"))
-                sample_btn = gr.Button(ui.t("ddpm_sample_btn"), variant="primary", elem_id="ddpm-sample")
-            with gr.Row():
-                grid_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
-                grid_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
-            sample_status = gr.Markdown()
+        gr.Markdown(ui.t("ddpm_denoise"))
+        with gr.Row():
+            runs = gr.Slider(1, MAX_DENOISE, value=4, step=1, label=ui.t("ddpm_denoise_n"))
+            denoise_btn = gr.Button(ui.t("ddpm_denoise_btn"), variant="primary")
+        with gr.Row():
+            den_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
+            den_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+        denoise_status = ui.status_line()
 
-            gr.Markdown(ui.t("ddpm_denoise"))
-            with gr.Row():
-                runs = gr.Slider(1, MAX_DENOISE, value=4, step=1, label=ui.t("ddpm_denoise_n"))
-                denoise_btn = gr.Button(ui.t("ddpm_denoise_btn"), variant="primary")
-            with gr.Row():
-                den_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
-                den_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
-            denoise_status = gr.Markdown()
+        ui.training_panel("ddpm", describe_training, "ddpm_loss")
 
-            gr.Markdown(training_summary())
-            gr.LinePlot(loss_curve(), x="step", y="loss", label=ui.t("ddpm_loss"), height=220, y_lim=None)
-
-    digit_outputs = [digit, frames, preview, digit_status]
-    idx.release(pick_sample, idx, digit_outputs, api_name="ddpm_pick_sample", show_progress="hidden").then(
-        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden", api_visibility="private")
-    use_btn.click(use_drawing, sketch, digit_outputs, api_name="ddpm_use_drawing").then(
-        forward_step, [frames, t_slider], [xt, stats], show_progress="hidden", api_visibility="private")
+    # a new digit: recompute its forward chain, then redraw x_t at the current t
+    picker.wire("ddpm_pick_sample", "ddpm_use_drawing", then=(forward_frames, picker.digit, frames))
+    frames.change(forward_step, [frames, t_slider], [xt, stats], show_progress="hidden", api_visibility="private")
     t_slider.change(forward_step, [frames, t_slider], [xt, stats], api_name="ddpm_forward", show_progress="hidden",
                     trigger_mode="always_last")
     sample_btn.click(sample, [sampler, steps, eta, n, seed], [grid_xt, grid_x0, sample_status], api_name="ddpm_sample",
-                     concurrency_id="model", concurrency_limit=1)
-    denoise_btn.click(denoise, [digit, t_slider, sampler, steps, eta, seed, runs], [den_xt, den_x0, denoise_status],
-                      api_name="ddpm_denoise", concurrency_id="model", concurrency_limit=1)
+                     **ui.SAMPLER)
+    denoise_btn.click(denoise, [picker.digit, t_slider, sampler, steps, eta, seed, runs], [den_xt, den_x0, denoise_status],
+                      api_name="ddpm_denoise", **ui.SAMPLER)
     return note

@@ -14,14 +14,15 @@ import gradio as gr
 import numpy as np
 import torch
 
-from demos import plot2d, ui
-from genlib import data, images
+from demos import ui
+from genlib import data
 from genlib.flow import PATHS, cfg_field, evaluations_per_step, integrate, toy_mixture
 from genlib.metrics import sliced_wasserstein
 
 TAB_ID = "flow"
 TITLE = "flow_title"
 TOYS = list(data.TOY_SETS)
+MODELS = ("flow", "cnn", *(f"flow2d_{toy}" for toy in TOYS))  # registry names this tab loads, on first use
 TOY_CHOICES = [("two moons", "moons"), ("circles", "circles"), ("checkerboard", "checkerboard"),
                ("ring of 8 Gaussians", "ring8"), ("Gaussian mixture", "mixture")]
 METHODS = ["euler", "midpoint", "heun", "sde"]
@@ -150,7 +151,7 @@ def held_out(toy: str) -> torch.Tensor:
 
 
 def _grid(k: int = 17) -> np.ndarray:
-    g = np.linspace(-plot2d.LIM * 0.9, plot2d.LIM * 0.9, k)
+    g = np.linspace(-ui.svg.LIM * 0.9, ui.svg.LIM * 0.9, k)
     return np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
 
 
@@ -166,9 +167,9 @@ def field_view(toy="moons", t=0.5):
     grid = _grid()
     with torch.no_grad():
         u = model(torch.tensor(grid, dtype=torch.float32), torch.full((len(grid),), float(t))).numpy()
-    svg = plot2d.figure(plot2d.density_image(frames[k]), plot2d.arrows(grid, u), title=f"p_t and u_t, t = {k / FRAMES:.2f}")
+    svg = ui.svg.figure(ui.svg.density_image(frames[k]), ui.svg.arrows(grid, u), title=f"p_t and u_t, t = {k / FRAMES:.2f}")
     speed = np.linalg.norm(u, axis=1)
-    return svg, c.note() or ui.message(
+    return svg, ui.status(c, 
         f"{N_PARTICLES} particles, Euler with {FRAMES} steps from seed 0 · mean |u_t| on the grid {speed.mean():.2f}")
 
 
@@ -185,9 +186,9 @@ def animate(toy="moons", steps=50, seed=0):
     with torch.no_grad():
         traj = torch.stack([x] + [s.x for s in integrate(model, x, steps, "euler")], dim=1).numpy()  # (N, steps+1, 2)
     keep = np.linspace(0, steps, min(steps, 60) + 1).round().astype(int)  # at most 61 key frames per particle
-    svg = plot2d.figure(plot2d.dots(held_out(toy).numpy()[:500], color="#9ca3af", r=1.2, opacity=0.5),
-                        plot2d.animated_dots(traj[:, keep]), title=f"Euler, {steps} steps")
-    return svg, c.note() or ui.message(f"{N_ANIMATE} particles from seed {seed}; grey: data")
+    svg = ui.svg.figure(ui.svg.dots(held_out(toy).numpy()[:500], color="#9ca3af", r=1.2, opacity=0.5),
+                        ui.svg.animated_dots(traj[:, keep]), title=f"Euler, {steps} steps")
+    return svg, ui.status(c, f"{N_ANIMATE} particles from seed {seed}; grey: data")
 
 
 def _simulate(model, method: str, steps: int, sigma: float, schedule: str, seed: int, n: int) -> torch.Tensor:
@@ -216,10 +217,10 @@ def compare(toy="moons", steps=20, sigma=1.0, schedule="vanishing", seed=0):
         x = _simulate(model, method, steps, s, schedule, seed, N_COMPARE)
         scores.append(sliced_wasserstein(x, ref))
         title = f"ODE, {steps} steps" if method == "euler" else f"SDE, σ = {s:g} ({schedule}), {steps} steps"
-        out.append(plot2d.figure(plot2d.dots(x.numpy(), r=1.3, opacity=0.6), title=title))
+        out.append(ui.svg.figure(ui.svg.dots(x.numpy(), r=1.3, opacity=0.6), title=title))
     status = (f"Sliced W2 to {N_COMPARE} held-out data points (lower is better): ODE {scores[0]:.3f} · SDE {scores[1]:.3f}."
               f" Both start from the same {N_COMPARE} noise draws (seed {seed}).")
-    return out[0], out[1], c.note() or ui.message(status)
+    return out[0], out[1], ui.status(c, status)
 
 
 def paths_view(toy="moons", path="condot", zx=1.0, zy=0.5, t=0.5):
@@ -240,32 +241,32 @@ def paths_view(toy="moons", path="condot", zx=1.0, zy=0.5, t=0.5):
     ts = torch.linspace(0, 1, 41)
     cond_traj = torch.stack([p.sample(z.expand(40, 2), ti.expand(40), eps[:40]) for ti in ts], dim=1)  # (40, 41, 2)
     cloud = p.sample(z.expand(400, 2), torch.full((400,), t), eps)
-    left = plot2d.figure(plot2d.polylines(cond_traj.numpy()), plot2d.dots(cloud.numpy(), color="#7c3aed", r=1.4),
-                         plot2d.dots(z.numpy(), color="#dc2626", r=4, opacity=1.0),
+    left = ui.svg.figure(ui.svg.polylines(cond_traj.numpy()), ui.svg.dots(cloud.numpy(), color="#7c3aed", r=1.4),
+                         ui.svg.dots(z.numpy(), color="#dc2626", r=4, opacity=1.0),
                          title=f"p_t(x | z), {path_name}, t = {t:.2f}")
     k = int(round(t * FRAMES))
-    right = plot2d.figure(plot2d.polylines(np.transpose(frames[:, :40], (1, 0, 2))),
-                          plot2d.dots(frames[k, :800], color="#2563eb", r=1.4),
+    right = ui.svg.figure(ui.svg.polylines(np.transpose(frames[:, :40], (1, 0, 2))),
+                          ui.svg.dots(frames[k, :800], color="#2563eb", r=1.4),
                           title=f"p_t(x), learned flow, t = {k / FRAMES:.2f}")
     a, b = float(p.alpha(torch.tensor(t))), max(0.0, float(p.beta(torch.tensor(t))))  # cos(pi/2) is -4e-8 in float32
     status = (f"p_t(x | z) = N(α_t z, β_t² I) with α_t = {a:.3f}, β_t = {b:.3f}. Conditional trajectories of a path "
               f"are x_t = α_t z + β_t ε for fixed ε; the marginal trajectories (right, the CondOT model) bend because "
               f"each particle is pulled toward a posterior average of data points.")
-    return left, right, c.note() or ui.message(status)
+    return left, right, ui.status(c, status)
 
 
 def _langevin_picture(mix_density: str, x: torch.Tensor, k: int, steps: int) -> str:
-    return plot2d.figure(mix_density, plot2d.dots(x.numpy(), color="#111827", r=1.3, opacity=0.6),
+    return ui.svg.figure(mix_density, ui.svg.dots(x.numpy(), color="#111827", r=1.3, opacity=0.6),
                          title=f"Langevin step {k}/{steps}")
 
 
 @functools.lru_cache(maxsize=1)
 def mixture_density() -> str:
     mix = toy_mixture("mixture")
-    g = np.linspace(-plot2d.LIM, plot2d.LIM, 96)
+    g = np.linspace(-ui.svg.LIM, ui.svg.LIM, 96)
     xx, yy = np.meshgrid(g, g[::-1])
     pts = torch.tensor(np.stack([xx, yy], -1).reshape(-1, 2), dtype=torch.float32)
-    return plot2d.density_grid(mix.log_prob(pts).exp().numpy().reshape(96, 96))
+    return ui.svg.density_grid(mix.log_prob(pts).exp().numpy().reshape(96, 96))
 
 
 def langevin_run(steps=300, step_size=0.01, seed=0):
@@ -280,13 +281,15 @@ def langevin_run(steps=300, step_size=0.01, seed=0):
     mix, density = toy_mixture("mixture"), mixture_density()
     g = torch.Generator().manual_seed(seed)
     x = 2.5 * torch.randn(600, 2, generator=g)
-    yield _langevin_picture(density, x, 0, steps), c.note() or ui.message("start: N(0, 2.5² I)")
-    every = max(1, steps // 20)
-    for k, x in enumerate(langevin(mix.score, x, steps, step_size, generator=g), start=1):
-        if k % every == 0 or k == steps:
-            sw = sliced_wasserstein(x, mix.sample(600, generator=torch.Generator().manual_seed(1)))
-            yield _langevin_picture(density, x, k, steps), c.note() or ui.message(
-                f"step {k}/{steps}, ε = {step_size:g}: sliced W2 to exact samples {sw:.3f}" + (" ✓" if k == steps else ""))
+    yield _langevin_picture(density, x, 0, steps), ui.status(c, "start: N(0, 2.5² I)")
+    exact = mix.sample(600, generator=torch.Generator().manual_seed(1))
+
+    def where(step) -> str:
+        return f"step {step.index}/{step.total}: sliced W2 to exact samples {sliced_wasserstein(step.x, exact):.3f}"
+
+    yield from ui.stream(langevin(mix.score, x, steps, step_size, generator=g),
+                         lambda step: (_langevin_picture(density, step.x, step.index, steps),), f"ε = {step_size:g}", c,
+                         where=where)
 
 
 # ---- Part 2: MNIST with guidance ----------------------------------------------------------------------
@@ -350,15 +353,17 @@ def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed
     nrow = int(np.ceil(np.sqrt(n)))
     passes = 1 if w in (0.0, 1.0) else 2
     nfe = steps * evaluations_per_step(method)
-    head = (c.note() + " " if c.messages else "") + f"class {label}, w = {w:g}, {method}, {steps} steps ({nfe} evaluations)"
     start = time.perf_counter()
-    every = max(1, steps // 20)
-    for k, s in enumerate(integrate(field, x, steps, method, path=PATHS["condot"], sigma=sigma, generator=g), start=1):
-        if k % every == 0 or k == steps:
-            done = k == steps
-            tail = (f" ✓ {time.perf_counter() - start:.2f} s, {passes} network pass{'es' if passes == 2 else ''} per evaluation"
-                    + _agreement_text(s.x, label)) if done else ""
-            yield images.image_grid(s.x.clamp(-1, 1), nrow), ui.message(f"{head} — t = {s.t:.2f}{tail}")
+
+    def where(step) -> str:
+        if not step.last:
+            return f"t = {step.t:.2f}"
+        return (f"t = {step.t:.2f} · {time.perf_counter() - start:.2f} s, {passes} network pass"
+                f"{'es' if passes == 2 else ''} per evaluation{_agreement_text(step.x, label)}")
+
+    steps_ = integrate(field, x, steps, method, path=PATHS["condot"], sigma=sigma, generator=g)
+    yield from ui.stream(steps_, lambda step: (ui.sheet(step.x, nrow),),
+                         f"class {label}, w = {w:g}, {method}, {steps} steps ({nfe} evaluations)", c, where=where)
 
 
 def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
@@ -381,99 +386,90 @@ def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
             rows.append(x.clamp(-1, 1))
             k = agreement(x, label)
             agree.append("?" if k is None else f"{k}/{n}")
-    sheet = images.image_grid(torch.cat(rows), nrow=n)
+    sheet = ui.sheet(torch.cat(rows), nrow=n)
     per_w = ", ".join(f"w={w:g}: {a}" for w, a in zip(GUIDANCE_ROW, agree))
-    return sheet, c.note() or ui.message(
+    return sheet, ui.status(c, 
         f"class {label}, {method}, {steps} steps; rows top to bottom w = {', '.join(f'{w:g}' for w in GUIDANCE_ROW)}. "
         f"Classifier agreement per row: {per_w}")
 
 
 # ---- training record ----------------------------------------------------------------------------------
-def loss_curve():
-    return ui.loss_frame("flow")
-
-
-def training_summary() -> str:
-    return ui.training_summary("flow", lambda m, src: (
-        f"MNIST weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
-            f"{m['hardware']} · label dropout {m.get('p_uncond')} · held-out CFM loss {m['final']['test_cfm_loss_ema']:.4f}"))
+def describe_training(m: dict, src: str) -> str:
+    return (f"MNIST weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
+            f"{m['hardware']} · label dropout {m.get('p_uncond')} · held-out CFM loss {m['final']['test_cfm_loss_ema']:.4f}")
 
 
 # ---- layout -------------------------------------------------------------------------------------------
 def build() -> gr.Markdown:
     """Lay out the tab inside an open gr.Tab; returns the note component."""
-    with gr.Row():
-        with gr.Column(scale=5, elem_classes=["note-column"]):
-            note = ui.note_panel(TAB_ID)
-        with gr.Column(scale=6):
-            gr.Markdown(ui.t("flow_part1"))
-            toy = gr.Radio(TOY_CHOICES, value="moons", label=ui.t("flow_toy"), elem_id="flow-toy")
+    with ui.tab_columns(TAB_ID, MODELS) as note:
+        gr.Markdown(ui.t("flow_part1"))
+        toy = gr.Radio(TOY_CHOICES, value="moons", label=ui.t("flow_toy"), elem_id="flow-toy")
 
-            gr.Markdown(ui.t("flow_field_h"))
-            t_slider = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"), elem_id="flow-t")
-            field_html = gr.HTML(elem_id="flow-field")  # drawn on page load (see the events below)
-            field_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_field_h"))
+        t_slider = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"), elem_id="flow-t")
+        field_html = gr.HTML(elem_id="flow-field")  # drawn on page load (see the events below)
+        field_status = gr.Markdown()
 
-            gr.Markdown(ui.t("flow_animate_h"))
-            with gr.Row():
-                steps2d = gr.Slider(1, MAX_STEPS_2D, value=50, step=1, label=ui.t("flow_steps2d"))
-                seed2d = gr.Number(0, precision=0, label=ui.t("flow_seed"))
-                play_btn = gr.Button(ui.t("flow_animate_btn"), variant="primary", elem_id="flow-play")
-            anim_html = gr.HTML(elem_id="flow-anim")
-            anim_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_animate_h"))
+        with gr.Row():
+            steps2d = gr.Slider(1, MAX_STEPS_2D, value=50, step=1, label=ui.t("flow_steps2d"))
+            seed2d = gr.Number(0, precision=0, label=ui.t("flow_seed"))
+            play_btn = gr.Button(ui.t("flow_animate_btn"), variant="primary", elem_id="flow-play")
+        anim_html = gr.HTML(elem_id="flow-anim")
+        anim_status = gr.Markdown()
 
-            gr.Markdown(ui.t("flow_compare_h"))
-            with gr.Row():
-                cmp_steps = gr.Slider(1, MAX_STEPS_2D, value=20, step=1, label=ui.t("flow_steps2d"))
-                sigma2d = gr.Slider(0.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_sigma"))
-                schedule = gr.Radio([("σ (1 − t)", "vanishing"), ("σ constant", "constant")], value="vanishing",
-                                    label=ui.t("flow_sigma_schedule"))
-            cmp_btn = gr.Button(ui.t("flow_compare_btn"), elem_id="flow-compare")
-            with gr.Row():
-                ode_html, sde_html = gr.HTML(elem_id="flow-ode"), gr.HTML(elem_id="flow-sde")
-            cmp_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_compare_h"))
+        with gr.Row():
+            cmp_steps = gr.Slider(1, MAX_STEPS_2D, value=20, step=1, label=ui.t("flow_steps2d"))
+            sigma2d = gr.Slider(0.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_sigma"))
+            schedule = gr.Radio([("σ (1 − t)", "vanishing"), ("σ constant", "constant")], value="vanishing",
+                                label=ui.t("flow_sigma_schedule"))
+        cmp_btn = gr.Button(ui.t("flow_compare_btn"), elem_id="flow-compare")
+        with gr.Row():
+            ode_html, sde_html = gr.HTML(elem_id="flow-ode"), gr.HTML(elem_id="flow-sde")
+        cmp_status = gr.Markdown()
 
-            gr.Markdown(ui.t("flow_paths_h"))
-            with gr.Row():
-                path = gr.Radio([("CondOT", "condot"), ("VP (cosine)", "vp-cosine"), ("VP (DDPM)", "vp-ddpm")],
-                                value="condot", label=ui.t("flow_path"))
-                zx = gr.Slider(-3.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_zx"))
-                zy = gr.Slider(-3.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_zy"))
-            p_t = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"))
-            with gr.Row():
-                cond_html, marg_html = gr.HTML(elem_id="flow-cond"), gr.HTML(elem_id="flow-marg")
-            paths_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_paths_h"))
+        with gr.Row():
+            path = gr.Radio([("CondOT", "condot"), ("VP (cosine)", "vp-cosine"), ("VP (DDPM)", "vp-ddpm")],
+                            value="condot", label=ui.t("flow_path"))
+            zx = gr.Slider(-3.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_zx"))
+            zy = gr.Slider(-3.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_zy"))
+        p_t = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"))
+        with gr.Row():
+            cond_html, marg_html = gr.HTML(elem_id="flow-cond"), gr.HTML(elem_id="flow-marg")
+        paths_status = gr.Markdown()
 
-            gr.Markdown(ui.t("flow_langevin_h"))
-            with gr.Row():
-                lv_steps = gr.Slider(1, MAX_LANGEVIN, value=300, step=1, label=ui.t("flow_langevin_steps"))
-                lv_eps = gr.Slider(0.001, 0.2, value=0.01, step=0.001, label=ui.t("flow_langevin_eps"))
-                lv_btn = gr.Button(ui.t("flow_langevin_btn"))
-            lv_html = gr.HTML(elem_id="flow-langevin")
-            lv_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_langevin_h"))
+        with gr.Row():
+            lv_steps = gr.Slider(1, MAX_LANGEVIN, value=300, step=1, label=ui.t("flow_langevin_steps"))
+            lv_eps = gr.Slider(0.001, 0.2, value=0.01, step=0.001, label=ui.t("flow_langevin_eps"))
+            lv_btn = gr.Button(ui.t("flow_langevin_btn"))
+        lv_html = gr.HTML(elem_id="flow-langevin")
+        lv_status = gr.Markdown()
 
-            gr.Markdown(ui.t("flow_part2"))
-            with gr.Row():
-                label = gr.Dropdown(LABELS, value=3, label=ui.t("flow_label"))
-                w = gr.Slider(0.0, MAX_W, value=2.0, step=0.1, label=ui.t("flow_w"), elem_id="flow-w")
-                steps = gr.Slider(1, MAX_STEPS, value=20, step=1, label=ui.t("flow_steps"))
-            with gr.Row():
-                method = gr.Radio(METHOD_CHOICES, value="euler", label=ui.t("flow_method"))
-                sigma = gr.Slider(0.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_sigma"))
-            with gr.Row():
-                n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("flow_n"))
-                seed = gr.Number(0, precision=0, label=ui.t("flow_seed"))
-                sample_btn = gr.Button(ui.t("flow_sample_btn"), variant="primary", elem_id="flow-sample")
-            grid = gr.Image(height=300, label=ui.t("flow_samples"), format="png", elem_classes=["pixelated"],
-                            interactive=False, elem_id="flow-grid")
-            sample_status = gr.Markdown()
-            gr.Markdown(ui.t("flow_row_h"))
-            row_btn = gr.Button(ui.t("flow_row_btn"), elem_id="flow-row-btn")
-            row_img = gr.Image(height=420, label=ui.t("flow_row"), format="png", elem_classes=["pixelated"], interactive=False)
-            row_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_part2"))
+        with gr.Row():
+            label = gr.Dropdown(LABELS, value=3, label=ui.t("flow_label"))
+            w = gr.Slider(0.0, MAX_W, value=2.0, step=0.1, label=ui.t("flow_w"), elem_id="flow-w")
+            steps = gr.Slider(1, MAX_STEPS, value=20, step=1, label=ui.t("flow_steps"))
+        with gr.Row():
+            method = gr.Radio(METHOD_CHOICES, value="euler", label=ui.t("flow_method"))
+            sigma = gr.Slider(0.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_sigma"))
+        with gr.Row():
+            n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("flow_n"))
+            seed = gr.Number(0, precision=0, label=ui.t("flow_seed"))
+            sample_btn = gr.Button(ui.t("flow_sample_btn"), variant="primary", elem_id="flow-sample")
+        grid = gr.Image(height=300, label=ui.t("flow_samples"), format="png", elem_classes=["pixelated"],
+                        interactive=False, elem_id="flow-grid")
+        sample_status = gr.Markdown()
+        gr.Markdown(ui.t("flow_row_h"))
+        row_btn = gr.Button(ui.t("flow_row_btn"), elem_id="flow-row-btn")
+        row_img = gr.Image(height=420, label=ui.t("flow_row"), format="png", elem_classes=["pixelated"], interactive=False)
+        row_status = gr.Markdown()
 
-            gr.Markdown(training_summary())
-            gr.LinePlot(loss_curve(), x="step", y="loss", label=ui.t("flow_loss"), height=220)
+        ui.training_panel("flow", describe_training, "flow_loss")
 
     # triggers=None: on page load and whenever an input changes. Drawing on load rather than in build() keeps the
     # particle simulation (~0.5 s, cached per data set) out of the app's start-up.
@@ -481,12 +477,12 @@ def build() -> gr.Markdown:
           trigger_mode="always_last")
     gr.on(None, paths_view, [toy, path, zx, zy, p_t], [cond_html, marg_html, paths_status], api_name="flow2d_paths",
           show_progress="hidden", trigger_mode="always_last")
-    play_btn.click(animate, [toy, steps2d, seed2d], [anim_html, anim_status], api_name="flow2d_animate")
+    play_btn.click(animate, [toy, steps2d, seed2d], [anim_html, anim_status], api_name="flow2d_animate", **ui.QUICK_MODEL)
     cmp_btn.click(compare, [toy, cmp_steps, sigma2d, schedule, seed2d], [ode_html, sde_html, cmp_status],
-                  api_name="flow2d_compare")
-    lv_btn.click(langevin_run, [lv_steps, lv_eps, seed2d], [lv_html, lv_status], api_name="flow2d_langevin")
+                  api_name="flow2d_compare", **ui.QUICK_MODEL)
+    lv_btn.click(langevin_run, [lv_steps, lv_eps, seed2d], [lv_html, lv_status], api_name="flow2d_langevin", **ui.QUICK_MODEL)
     sample_btn.click(mnist_sample, [label, w, steps, method, sigma, n, seed], [grid, sample_status], api_name="flow_sample",
-                     concurrency_id="model", concurrency_limit=1)
+                     **ui.SAMPLER)
     row_btn.click(guidance_row, [label, steps, method, sigma, n, seed], [row_img, row_status], api_name="flow_guidance",
-                  concurrency_id="model", concurrency_limit=1)
+                  **ui.SAMPLER)
     return note

@@ -15,11 +15,12 @@ import numpy as np
 import torch
 
 from demos import ui
-from genlib import data, images
+from genlib import data
 from genlib import pixelcnn as px
 
 TAB_ID = "pixelcnn"
 TITLE = "pixelcnn_title"
+MODELS = ("pixelcnn",)  # registry names this tab loads (lazily, on first use)
 MAX_N = 16
 MAX_COMPLETIONS = 8
 T_MIN, T_MAX = 0.1, 2.0
@@ -37,9 +38,6 @@ ui.add_strings(
         "pixelcnn_sample_btn": "Sample",
         "pixelcnn_grid": "Samples (filled in row by row)",
         "pixelcnn_complete_h": "### 2 · Complete a digit from its top rows",
-        "pixelcnn_digit": "Test digit (bundled MNIST sample)",
-        "pixelcnn_sketch": "…or draw / upload your own digit",
-        "pixelcnn_use_drawing": "Use my drawing",
         "pixelcnn_keep": "Rows to keep",
         "pixelcnn_completions": "Completions",
         "pixelcnn_complete_btn": "Complete",
@@ -60,9 +58,6 @@ ui.add_strings(
         "pixelcnn_sample_btn": "采样",
         "pixelcnn_grid": "样本（逐行填充）",
         "pixelcnn_complete_h": "### 2 · 根据上面几行补全数字",
-        "pixelcnn_digit": "测试数字（随附的 MNIST 样本）",
-        "pixelcnn_sketch": "……或者手写 / 上传你自己的数字",
-        "pixelcnn_use_drawing": "使用我的手写",
         "pixelcnn_keep": "保留的行数",
         "pixelcnn_completions": "补全数量",
         "pixelcnn_complete_btn": "补全",
@@ -81,13 +76,8 @@ def _load():
     return ui.load_model("pixelcnn")
 
 
-@functools.lru_cache(maxsize=1)
-def sample_digits() -> tuple[np.ndarray, np.ndarray]:
-    return data.load_sample()
-
-
-def _sheet(x: torch.Tensor, nrow: int) -> np.ndarray:
-    return images.image_grid(x.float().clamp(-1, 1), nrow)
+def _rows(step) -> str:
+    return f"row {step.t + 1}/{px.H}"
 
 
 # ---- 1. sampling ----------------------------------------------------------------------------------------
@@ -102,27 +92,12 @@ def sample(temperature=1.0, n=16, seed=0):
     n = c.int("samples", n, 1, MAX_N, 16)
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
     nrow = int(np.ceil(np.sqrt(n)))
-    head = (c.note() + " " if c.messages else "") + f"T = {T:g}, seed {seed}"
-    for r, x in ui.one_thread_per_step(px.sample_cached(model, n, T, seed)):
-        yield _sheet(x, nrow), ui.message(f"{head}: row {r + 1}/{px.H}" + (" ✓" if r == px.H - 1 else ""))
+    steps = ui.one_thread_per_step(px.sample_cached(model, n, T, seed))
+    yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),), f"T = {T:g}, seed {seed}", c, frames=px.H,
+                         where=_rows)
 
 
 # ---- 2. completion ------------------------------------------------------------------------------------------
-def pick_digit(index):
-    images, labels = sample_digits()
-    c = ui.Clamped()
-    i = c.int("digit index", index, 0, len(images) - 1, 0)
-    return images[i], ui.upscale(images[i]), c.note() or ui.message(f"MNIST test digit #{i} (label {labels[i]})")
-
-
-def use_drawing(editor_value):
-    """Sketchpad/upload -> (digit, preview, status); blank or unreadable images keep the current digit."""
-    digit, msg = ui.drawing_to_digit(editor_value)
-    if digit is None:
-        return gr.skip(), gr.skip(), msg
-    return digit, ui.upscale(digit), msg
-
-
 def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     """Keep the top `keep` rows of the digit and sample the rest `n` times; streams (sheet, status): the first
     column is the digit with the hidden rows blanked, then the completions."""
@@ -135,17 +110,16 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     n = c.int("completions", n, 1, MAX_COMPLETIONS, 4)
     T = c.float("temperature", temperature, T_MIN, T_MAX, 1.0)
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
-    digit = sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
+    digit = ui.sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     if digit.shape != (px.H, px.W):
         yield None, ui.message("The digit must be a 28×28 image: pick one or use a drawing.", "warn")
         return
     x0 = data.to_model_range(digit[None]).expand(n, -1, -1, -1)  # (n, 1, 28, 28)
     given = x0[:1].clone()
     given[:, :, keep:] = -1.0
-    head = (c.note() + " " if c.messages else "") + f"{keep} rows kept, T = {T:g}, seed {seed}"
-    for r, x in ui.one_thread_per_step(px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep)):
-        yield (_sheet(torch.cat([given, x]), n + 1),
-               ui.message(f"{head}: row {r + 1}/{px.H}" + (" ✓" if r == px.H - 1 else "")))
+    steps = ui.one_thread_per_step(px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep))
+    yield from ui.stream(steps, lambda step: (ui.sheet(torch.cat([given, step.x]), n + 1),),
+                         f"{keep} rows kept, T = {T:g}, seed {seed}", c, frames=px.H, where=_rows)
 
 
 # ---- 3. causality viewer ---------------------------------------------------------------------------------
@@ -168,7 +142,7 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
     c = ui.Clamped()
     kind = c.choice("model", kind, VIEWERS, "pixelsnail")
     r, col_ = c.int("row", row, 0, px.H - 1, 14), c.int("column", col, 0, px.W - 1, 14)
-    digit = sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
+    digit = ui.sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     x = data.to_model_range(digit[None]).double().requires_grad_(True)
     with torch.enable_grad():  # whatever grad mode the server's worker thread is in
         out = viewer_model(kind)(x)
@@ -193,77 +167,55 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
     status = (f"pixel ({r}, {col_}) is number {i} in raster order: {earlier} of the {i} earlier pixels influence it"
               + (f", {blind} earlier pixels do not (blind spot or beyond the receptive field)" if blind else " (all of them)")
               + f"; later pixels with influence: {leak}.")
-    return img, c.note() or ui.message(status)
+    return img, ui.status(c, status)
 
 
 # ---- training record ---------------------------------------------------------------------------------------
-def loss_curve():
-    return ui.loss_frame("pixelcnn", "bits/dim")
-
-
-def training_summary() -> str:
-    return ui.training_summary("pixelcnn", lambda m, src: (
-        f"Weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
-        f"{m['hardware']} · **test bits/dim {m['final']['test_bits_per_dim_ema']:.4f}** on all "
-        f"{m['final']['test_images']} MNIST test images (anchors: RealNVP 1.06, Glow 1.05, FFJORD 0.99)"))
+def describe_training(m: dict, src: str) -> str:
+    return (f"Weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
+            f"{m['hardware']} · **test bits/dim {m['final']['test_bits_per_dim_ema']:.4f}** on all "
+            f"{m['final']['test_images']} MNIST test images (anchors: RealNVP 1.06, Glow 1.05, FFJORD 0.99)")
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------
 def build() -> gr.Markdown:
-    first_digit = sample_digits()[0][0]
-    with gr.Row():
-        with gr.Column(scale=5, elem_classes=["note-column"]):
-            note = ui.note_panel(TAB_ID)
-        with gr.Column(scale=6):
-            gr.Markdown(ui.t("pixelcnn_sample_h"))
-            with gr.Row():
-                temperature = gr.Slider(T_MIN, T_MAX, value=1.0, step=0.05, label=ui.t("pixelcnn_temperature"),
-                                        elem_id="pixelcnn-temperature")
-                n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("pixelcnn_n"))
-                seed = gr.Number(0, precision=0, label=ui.t("pixelcnn_seed"))
-            sample_btn = gr.Button(ui.t("pixelcnn_sample_btn"), variant="primary", elem_id="pixelcnn-sample")
-            grid = gr.Image(height=300, label=ui.t("pixelcnn_grid"), format="png", elem_classes=["pixelated"],
-                            interactive=False, elem_id="pixelcnn-grid")
-            sample_status = gr.Markdown()
+    with ui.tab_columns(TAB_ID, MODELS) as note:
+        gr.Markdown(ui.t("pixelcnn_sample_h"))
+        with gr.Row():
+            temperature = gr.Slider(T_MIN, T_MAX, value=1.0, step=0.05, label=ui.t("pixelcnn_temperature"),
+                                    elem_id="pixelcnn-temperature")
+            n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("pixelcnn_n"))
+            seed = gr.Number(0, precision=0, label=ui.t("pixelcnn_seed"))
+        sample_btn = gr.Button(ui.t("pixelcnn_sample_btn"), variant="primary", elem_id="pixelcnn-sample")
+        grid = gr.Image(height=300, label=ui.t("pixelcnn_grid"), format="png", elem_classes=["pixelated"],
+                        interactive=False, elem_id="pixelcnn-grid")
+        sample_status = ui.status_line()
 
-            gr.Markdown(ui.t("pixelcnn_complete_h"))
-            digit = gr.State(first_digit)
-            with gr.Row():
-                with gr.Column(min_width=200):
-                    idx = gr.Slider(0, len(sample_digits()[0]) - 1, value=0, step=1, label=ui.t("pixelcnn_digit"))
-                    preview = gr.Image(ui.upscale(first_digit), format="png", height=120, elem_classes=["pixelated"],
-                                       interactive=False, show_label=False, buttons=[])
-                with gr.Column(min_width=240):
-                    sketch = gr.Sketchpad(label=ui.t("pixelcnn_sketch"), sources=["upload"], canvas_size=(280, 280),
-                                          type="numpy", brush=gr.Brush(colors=["#000000"], default_size=18), height=300)
-                    use_btn = gr.Button(ui.t("pixelcnn_use_drawing"), size="sm")
-            digit_status = gr.Markdown()
-            with gr.Row():
-                keep = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_keep"))
-                n_comp = gr.Slider(1, MAX_COMPLETIONS, value=4, step=1, label=ui.t("pixelcnn_completions"))
-                complete_btn = gr.Button(ui.t("pixelcnn_complete_btn"), variant="primary", elem_id="pixelcnn-complete")
-            comp_grid = gr.Image(height=160, label=ui.t("pixelcnn_completion_grid"), format="png",
-                                 elem_classes=["pixelated"], interactive=False, elem_id="pixelcnn-completions")
-            comp_status = gr.Markdown()
+        gr.Markdown(ui.t("pixelcnn_complete_h"))
+        picker = ui.digit_picker()
+        with gr.Row():
+            keep = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_keep"))
+            n_comp = gr.Slider(1, MAX_COMPLETIONS, value=4, step=1, label=ui.t("pixelcnn_completions"))
+            complete_btn = gr.Button(ui.t("pixelcnn_complete_btn"), variant="primary", elem_id="pixelcnn-complete")
+        comp_grid = gr.Image(height=160, label=ui.t("pixelcnn_completion_grid"), format="png",
+                             elem_classes=["pixelated"], interactive=False, elem_id="pixelcnn-completions")
+        comp_status = ui.status_line()
 
-            gr.Markdown(ui.t("pixelcnn_causal_h"))
-            viewer = gr.Radio(VIEWER_CHOICES, value="masked", label=ui.t("pixelcnn_viewer"))
-            with gr.Row():
-                row = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_row"), elem_id="pixelcnn-row")
-                col = gr.Slider(0, px.W - 1, value=14, step=1, label=ui.t("pixelcnn_col"))
-            infl_img = gr.Image(height=280, label=ui.t("pixelcnn_influence"), format="png", elem_classes=["pixelated"],
-                                interactive=False, elem_id="pixelcnn-influence")
-            infl_status = gr.Markdown(elem_id="pixelcnn-influence-status")
+        gr.Markdown(ui.t("pixelcnn_causal_h"))
+        viewer = gr.Radio(VIEWER_CHOICES, value="masked", label=ui.t("pixelcnn_viewer"))
+        with gr.Row():
+            row = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_row"), elem_id="pixelcnn-row")
+            col = gr.Slider(0, px.W - 1, value=14, step=1, label=ui.t("pixelcnn_col"))
+        infl_img = gr.Image(height=280, label=ui.t("pixelcnn_influence"), format="png", elem_classes=["pixelated"],
+                            interactive=False, elem_id="pixelcnn-influence")
+        infl_status = ui.status_line(elem_id="pixelcnn-influence-status")
 
-            gr.Markdown(training_summary())
-            gr.LinePlot(loss_curve(), x="step", y="bits/dim", label=ui.t("pixelcnn_loss"), height=220)
+        ui.training_panel("pixelcnn", describe_training, "pixelcnn_loss", y="bits/dim")
 
-    sample_btn.click(sample, [temperature, n, seed], [grid, sample_status], api_name="pixelcnn_sample",
-                     concurrency_id="model", concurrency_limit=1)
-    idx.release(pick_digit, idx, [digit, preview, digit_status], api_name="pixelcnn_pick_digit", show_progress="hidden")
-    use_btn.click(use_drawing, sketch, [digit, preview, digit_status], api_name="pixelcnn_use_drawing")
-    complete_btn.click(complete, [digit, keep, n_comp, temperature, seed], [comp_grid, comp_status],
-                       api_name="pixelcnn_complete", concurrency_id="model", concurrency_limit=1)
+    sample_btn.click(sample, [temperature, n, seed], [grid, sample_status], api_name="pixelcnn_sample", **ui.SAMPLER)
+    picker.wire("pixelcnn_pick_digit", "pixelcnn_use_drawing")
+    complete_btn.click(complete, [picker.digit, keep, n_comp, temperature, seed], [comp_grid, comp_status],
+                       api_name="pixelcnn_complete", **ui.SAMPLER)
     gr.on(None, influence, [viewer, row, col], [infl_img, infl_status], api_name="pixelcnn_influence",
           show_progress="hidden", trigger_mode="always_last")
     return note

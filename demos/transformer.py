@@ -21,6 +21,7 @@ from genlib.transformer import (LabelSmoothing, beam_search, greedy_decode, padd
 
 TAB_ID = "transformer"
 TITLE = "transformer_title"
+MODELS = ("transformer_numbers", "transformer_copy")  # registry names this tab loads, on first use
 TASKS = list(data.SEQ_TASKS)
 TASK_CHOICES = [("number words → digits", "numbers"), ("copy digits", "copy")]
 METHODS = ["greedy", "beam", "sample"]
@@ -106,31 +107,14 @@ def steps_table(spec, decoded) -> str:
             + "".join(rows) + "</table></div>")
 
 
-def heatmap_svg(weights: np.ndarray, rows: list[str], cols: list[str], title: str, cell: int = 14) -> str:
-    """One attention matrix (T_q, T_k) as an SVG grid, darker = more weight, with token labels."""
-    left, top = 8 + 7 * max(map(len, rows), default=1), 8 + 7 * max(map(len, cols), default=1) + 16
-    w, h = left + cell * len(cols) + 4, top + cell * len(rows) + 4
-    parts = [f'<text x="2" y="12" font-size="11" fill="#111827">{html.escape(title)}</text>']
-    for j, c in enumerate(cols):
-        x = left + j * cell + cell / 2
-        parts.append(f'<text transform="translate({x:.0f},{top - 4}) rotate(-60)" font-size="10">{html.escape(c)}</text>')
-    for i, r in enumerate(rows):
-        parts.append(f'<text x="{left - 3}" y="{top + i * cell + cell * 0.75:.0f}" font-size="10" text-anchor="end">{html.escape(r)}</text>')
-        for j in range(len(cols)):
-            v = float(weights[i, j])
-            shade = int(255 - 215 * v)
-            parts.append(f'<rect x="{left + j * cell}" y="{top + i * cell}" width="{cell - 1}" height="{cell - 1}" '
-                         f'fill="rgb({shade},{shade},255)"><title>{html.escape(r)} → {html.escape(c)}: {v:.3f}</title></rect>')
-    return f'<svg viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{html.escape(title)}">{"".join(parts)}</svg>'
-
-
 def attention_html(maps: dict, kind: str, src_tokens: list[str], tgt_tokens: list[str]) -> str:
     """All layers x heads of one kind of attention, as a grid of labelled heatmaps."""
     rows_lab, cols_lab = {"enc_self": (src_tokens, src_tokens), "dec_self": (tgt_tokens, tgt_tokens),
                           "dec_src": (tgt_tokens, src_tokens)}[kind]
     out = []
     for layer, w in enumerate(maps[kind]):
-        heads = "".join(heatmap_svg(w[0, h].numpy(), rows_lab, cols_lab, f"layer {layer + 1}, head {h + 1}")
+        heads = "".join(ui.svg.heatmap_svg(w[0, h].numpy(), rows_lab, cols_lab, f"layer {layer + 1}, head {h + 1}",
+                                            numbers=False, cell=(14, 14))
                         for h in range(w.shape[1]))
         out.append(f'<div style="display:flex;flex-wrap:wrap;gap:10px">{heads}</div>')
     return "".join(out)
@@ -183,45 +167,20 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
         ok = (str(int(result)) == result and int(result) < 1_000_000
               and data.number_to_words(int(result)) == " ".join(spec.tokenize(text)))
         truth = " ✓ matches the words" if ok else " ✗ not what the words say"
-    status = c.note() or ui.message(f"{how}: log-probability {out.score:.3f}{truth}")
+    status = ui.status(c, f"{how}: log-probability {out.score:.3f}{truth}")
     return (f"**{html.escape(result) or '(empty)'}**", steps_table(spec, out),
             attention_html(model.attention_maps(), kind, src_tokens, tgt_tokens), status)
 
 
 # ---- the parts, plotted --------------------------------------------------------------------------------------
-COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
-
-
-def lines_svg(series: dict[str, np.ndarray], x: np.ndarray, title: str, width: int = 420, height: int = 200,
-              marker: tuple[float, float] | None = None) -> str:
-    """Several lines over a shared x axis with a legend (inline SVG)."""
-    ys = np.concatenate([np.asarray(v, dtype=float) for v in series.values()])
-    lo, hi = float(ys.min()), float(ys.max())
-    span, xspan = (hi - lo) or 1.0, float(x[-1] - x[0]) or 1.0
-    px = lambda v: 46 + (width - 56) * (v - x[0]) / xspan  # noqa: E731
-    py = lambda v: 22 + (height - 46) * (1 - (v - lo) / span)  # noqa: E731
-    parts = [f'<text x="46" y="14" font-size="11">{html.escape(title)}</text>',
-             f'<text x="2" y="26" font-size="10">{hi:.3g}</text><text x="2" y="{height - 22}" font-size="10">{lo:.3g}</text>',
-             f'<text x="46" y="{height - 6}" font-size="10">{x[0]:g}</text>',
-             f'<text x="{width - 10}" y="{height - 6}" font-size="10" text-anchor="end">{x[-1]:g}</text>']
-    step = max(1, len(x) // 300)
-    for k, (label, v) in enumerate(series.items()):
-        color = COLORS[k % len(COLORS)]
-        pts = " ".join(f"{px(x[i]):.1f},{py(v[i]):.1f}" for i in range(0, len(x), step))
-        parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.6"/>')
-        parts.append(f'<text x="{width - 10}" y="{30 + 12 * k}" font-size="10" fill="{color}" text-anchor="end">{html.escape(label)}</text>')
-    if marker:
-        parts.append(f'<circle cx="{px(marker[0]):.1f}" cy="{py(marker[1]):.1f}" r="4" fill="#f97316"/>')
-    return f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" role="img" aria-label="{html.escape(title)}">{"".join(parts)}</svg>'
-
-
 def mask_view(size=8):
     c = ui.Clamped()
     n = c.int("length", size, 1, 32, 8)
     m = subsequent_mask(n)[0].float().numpy()
     labels = [str(i) for i in range(n)]
-    svg = heatmap_svg(m, labels, labels, f"subsequent_mask({n}): row i may attend to columns j ≤ i")
-    return svg, c.note() or ui.message(f"{int(m.sum())} of {n * n} entries are allowed: n (n + 1) / 2 = {n * (n + 1) // 2}")
+    svg = ui.svg.heatmap_svg(m, labels, labels, f"subsequent_mask({n}): row i may attend to columns j ≤ i", numbers=False,
+                             cell=(14, 14))
+    return svg, ui.status(c, f"{int(m.sum())} of {n * n} entries are allowed: n (n + 1) / 2 = {n * (n + 1) // 2}")
 
 
 def _parse_dims(dims, d_model: int, c: ui.Clamped) -> list[int]:
@@ -248,7 +207,7 @@ def posenc_view(dims="4, 5, 8, 9", d_model=64):
     pe = positional_encoding(100, d).numpy()
     series = {f"dim {k} ({'sin' if k % 2 == 0 else 'cos'}, wavelength {2 * math.pi * 10000 ** ((k - k % 2) / d):.0f})": pe[:, k]
               for k in chosen}
-    return lines_svg(series, np.arange(100), f"PE(pos, dim), d_model = {d}, positions 0–99"), c.note() or ui.message(
+    return ui.svg.lines_svg(series, np.arange(100), f"PE(pos, dim), d_model = {d}, positions 0–99"), ui.status(c, 
         "Even dimensions are sines, odd ones cosines; the wavelength grows geometrically from 2π to 10000·2π.")
 
 
@@ -260,8 +219,8 @@ def noam_view(d_model=512, warmup=4000, factor=1.0):
     steps = np.arange(1, max(4 * w, 2000) + 1)
     lr = np.array([rate(int(s), d, f, w) for s in steps])
     peak = rate(w, d, f, w)
-    return (lines_svg({"lr": lr}, steps, f"Noam: d_model = {d}, warm-up = {w}, factor = {f:g}", marker=(w, peak)),
-            c.note() or ui.message(f"Peak learning rate {peak:.3g} at step {w} = factor · d_model^-0.5 · warmup^-0.5"))
+    return (ui.svg.lines_svg({"lr": lr}, steps, f"Noam: d_model = {d}, warm-up = {w}, factor = {f:g}", marker=w - 1),
+            ui.status(c, f"Peak learning rate {peak:.3g} at step {w} = factor · d_model^-0.5 · warmup^-0.5"))
 
 
 def smoothing_view(eps=0.1, vocab=13):
@@ -285,56 +244,53 @@ def smoothing_view(eps=0.1, vocab=13):
             out = out + (V - 2) * (e / (V - 2)) * (np.log(e / (V - 2)) - np.log(rest))
         return out
 
-    curve = lines_svg({f"KL(q || p), ε = {e:g}": kl(p_true, others)}, p_true, "loss against p(true token)")
+    curve = ui.svg.lines_svg({f"KL(q || p), ε = {e:g}": kl(p_true, others)}, p_true, "loss against p(true token)")
     best = p_true[np.argmin(kl(p_true, others))]
-    return bar_svg + curve, c.note() or ui.message(
+    return bar_svg + curve, ui.status(c, 
         f"The loss is smallest at p(true) ≈ {best:.3f} = 1 − ε, not at 1: the model is penalised for over-confidence.")
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------
 def build() -> gr.Markdown:
-    with gr.Row():
-        with gr.Column(scale=5, elem_classes=["note-column"]):
-            note = ui.note_panel(TAB_ID)
-        with gr.Column(scale=6):
-            gr.Markdown(ui.t("transformer_run_h"))
-            with gr.Row():
-                task = gr.Radio(TASK_CHOICES, value="numbers", label=ui.t("transformer_task"))
-                method = gr.Radio(METHODS, value="greedy", label=ui.t("transformer_method"))
-            text = gr.Textbox(EXAMPLES["numbers"][0], label=ui.t("transformer_input"), max_lines=2, elem_id="transformer-input")
-            example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
-            with gr.Row():
-                beam = gr.Slider(1, MAX_BEAM, value=4, step=1, label=ui.t("transformer_beam"))
-                temperature = gr.Slider(0.05, 5.0, value=1.0, step=0.05, label=ui.t("transformer_temperature"))
-                seed = gr.Number(0, precision=0, label=ui.t("transformer_seed"))
-            run = gr.Button(ui.t("transformer_run"), variant="primary", elem_id="transformer-run")
-            output = gr.Markdown(elem_id="transformer-output")
-            status = gr.Markdown()
-            steps = gr.HTML(elem_id="transformer-steps")
-            gr.Markdown(ui.t("transformer_attn_h"))
-            kind = gr.Radio(KINDS, value="dec_src", label=ui.t("transformer_kind"))
-            attn = gr.HTML(elem_id="transformer-attn")
+    with ui.tab_columns(TAB_ID, MODELS) as note:
+        gr.Markdown(ui.t("transformer_run_h"))
+        with gr.Row():
+            task = gr.Radio(TASK_CHOICES, value="numbers", label=ui.t("transformer_task"))
+            method = gr.Radio(METHODS, value="greedy", label=ui.t("transformer_method"))
+        text = gr.Textbox(EXAMPLES["numbers"][0], label=ui.t("transformer_input"), max_lines=2, elem_id="transformer-input")
+        example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
+        with gr.Row():
+            beam = gr.Slider(1, MAX_BEAM, value=4, step=1, label=ui.t("transformer_beam"))
+            temperature = gr.Slider(0.05, 5.0, value=1.0, step=0.05, label=ui.t("transformer_temperature"))
+            seed = gr.Number(0, precision=0, label=ui.t("transformer_seed"))
+        run = gr.Button(ui.t("transformer_run"), variant="primary", elem_id="transformer-run")
+        output = gr.Markdown(elem_id="transformer-output")
+        status = gr.Markdown()
+        steps = gr.HTML(elem_id="transformer-steps")
+        gr.Markdown(ui.t("transformer_attn_h"))
+        kind = gr.Radio(KINDS, value="dec_src", label=ui.t("transformer_kind"))
+        attn = gr.HTML(elem_id="transformer-attn")
 
-            gr.Markdown(ui.t("transformer_parts_h"))
-            size = gr.Slider(1, 32, value=8, step=1, label=ui.t("transformer_mask_size"))
-            mask_html, mask_status = gr.HTML(), gr.Markdown()
-            with gr.Row():
-                dims = gr.Textbox("4, 5, 8, 9", label=ui.t("transformer_pe_dims"))
-                pe_d = gr.Slider(4, 512, value=64, step=2, label=ui.t("transformer_pe_d"))
-            pe_html, pe_status = gr.HTML(), gr.Markdown()
-            with gr.Row():
-                noam_d = gr.Slider(8, 4096, value=512, step=8, label=ui.t("transformer_noam_d"))
-                noam_w = gr.Slider(1, 20000, value=4000, step=1, label=ui.t("transformer_noam_warmup"))
-            noam_html, noam_status = gr.HTML(), gr.Markdown()
-            with gr.Row():
-                ls_eps = gr.Slider(0.0, 0.9, value=0.1, step=0.01, label=ui.t("transformer_ls_eps"))
-                ls_v = gr.Slider(3, 100, value=13, step=1, label=ui.t("transformer_ls_v"))
-            ls_html, ls_status = gr.HTML(), gr.Markdown()
+        gr.Markdown(ui.t("transformer_parts_h"))
+        size = gr.Slider(1, 32, value=8, step=1, label=ui.t("transformer_mask_size"))
+        mask_html, mask_status = gr.HTML(), gr.Markdown()
+        with gr.Row():
+            dims = gr.Textbox("4, 5, 8, 9", label=ui.t("transformer_pe_dims"))
+            pe_d = gr.Slider(4, 512, value=64, step=2, label=ui.t("transformer_pe_d"))
+        pe_html, pe_status = gr.HTML(), gr.Markdown()
+        with gr.Row():
+            noam_d = gr.Slider(8, 4096, value=512, step=8, label=ui.t("transformer_noam_d"))
+            noam_w = gr.Slider(1, 20000, value=4000, step=1, label=ui.t("transformer_noam_warmup"))
+        noam_html, noam_status = gr.HTML(), gr.Markdown()
+        with gr.Row():
+            ls_eps = gr.Slider(0.0, 0.9, value=0.1, step=0.01, label=ui.t("transformer_ls_eps"))
+            ls_v = gr.Slider(3, 100, value=13, step=1, label=ui.t("transformer_ls_v"))
+        ls_html, ls_status = gr.HTML(), gr.Markdown()
 
     inputs = [task, text, method, beam, temperature, seed, kind]
     outputs = [output, steps, attn, status]
-    run.click(decode, inputs, outputs, api_name="transformer_decode", concurrency_id="model", concurrency_limit=1)
-    text.submit(decode, inputs, outputs, api_visibility="private", concurrency_id="model", concurrency_limit=1)
+    run.click(decode, inputs, outputs, api_name="transformer_decode", **ui.QUICK_MODEL)
+    text.submit(decode, inputs, outputs, api_visibility="private", **ui.QUICK_MODEL)
     kind.change(decode, inputs, outputs, api_visibility="private", show_progress="hidden")
     example.change(lambda e: (e, "copy" if e and e[0].isdigit() else "numbers") if e else (gr.skip(), gr.skip()),
                    example, [text, task], api_visibility="private").then(decode, inputs, outputs, api_visibility="private")

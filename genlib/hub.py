@@ -109,28 +109,33 @@ def load_from(folder: str | os.PathLike, name: str) -> torch.nn.Module:
 
 
 @functools.lru_cache(maxsize=None)
-def _load_cached(name: str) -> tuple[torch.nn.Module, str, Path]:
-    folder, source = resolve(name)
-    return load_from(folder, name), source, folder
+def _resolved(name: str) -> tuple[Path, str]:
+    return resolve(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_cached(name: str) -> torch.nn.Module:
+    return load_from(_resolved(name)[0], name)
 
 
 def load(name: str) -> torch.nn.Module:
-    """The trained model `name` in eval mode (loaded once per process)."""
-    return _load_cached(name)[0]
+    """The trained model `name` in eval mode (read once per process, on first use)."""
+    return _load_cached(name)
 
 
 def source(name: str) -> str:
-    """Where load(name) found the weights: 'hub:<repo>@<rev>' or 'local:<folder>'."""
-    return _load_cached(name)[1]
+    """Where the weights of `name` are: 'hub:<repo>@<rev>' or 'local:<folder>' (files are located, not read)."""
+    return _resolved(name)[1]
 
 
 def load_metrics(name: str) -> dict:
-    """metrics.json written by train.py next to the weights ({} when absent)."""
-    path = _load_cached(name)[2] / "metrics.json"
+    """metrics.json written by train.py next to the weights ({} when absent); the weights are not read."""
+    path = _resolved(name)[0] / "metrics.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def clear_cache() -> None:
     """Forget loaded models and the reachability probe (tests change the environment)."""
     _load_cached.cache_clear()
+    _resolved.cache_clear()
     hub_reachable.cache_clear()

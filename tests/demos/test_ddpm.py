@@ -10,7 +10,7 @@ from genlib import data, hub
 
 
 def test_forward_frames_are_the_closed_form():
-    digit = ddpm.sample_digits()[0][3]
+    digit = ui.sample_digits()[0][3]
     frames = ddpm.forward_frames(digit, seed=0)
     assert frames.shape == (1001, 28, 28) and frames.dtype == np.uint8
     assert np.array_equal(frames[0], digit)
@@ -20,7 +20,7 @@ def test_forward_frames_are_the_closed_form():
 
 
 def test_forward_step_clamps_t_and_reports_schedule_values():
-    frames = ddpm.forward_frames(ddpm.sample_digits()[0][0])
+    frames = ddpm.forward_frames(ui.sample_digits()[0][0])
     img, html = ddpm.forward_step(frames, -5)
     assert np.array_equal(img, ui.upscale(frames[0])) and "outside [0, 1000]" in html and "∞" in html
     img, html = ddpm.forward_step(frames, 10**6)
@@ -29,25 +29,6 @@ def test_forward_step_clamps_t_and_reports_schedule_values():
     assert f"{(1 - 1e-4) ** 0.5:.4f}" in html  # sqrt(alpha_bar_1)
     _, html = ddpm.forward_step(None, "abc")  # no state yet and junk input: the default digit, t = 0
     assert "not a number" in html
-
-
-def test_pick_sample_clamps():
-    digit, frames, preview, status = ddpm.pick_sample(10**6)
-    assert np.array_equal(digit, ddpm.sample_digits()[0][-1]) and "outside" in status
-    assert preview.shape == (112, 112)
-
-
-def test_use_drawing_handles_blank_odd_and_huge_images():
-    blank = {"composite": np.zeros((280, 280, 4), np.uint8), "background": None, "layers": []}
-    out = ddpm.use_drawing(blank)
-    assert "blank" in out[3] and all(isinstance(o, type(ddpm.gr.skip())) for o in out[:3])
-    assert "Nothing drawn" in ddpm.use_drawing(None)[3]
-    assert "Nothing drawn" in ddpm.use_drawing({"composite": None})[3]
-    big = np.full((4000, 4000, 3), 255, np.uint8)
-    big[1000:3000, 1800:2200] = (200, 0, 0)
-    digit, frames, _, status = ddpm.use_drawing(big)
-    assert digit.shape == (28, 28) and frames.shape == (1001, 28, 28) and "centred" in status
-    assert "Could not use" in ddpm.use_drawing(np.zeros((2, 2, 2, 2)))[3]
 
 
 def test_sample_streams_frames_and_clamps_the_request(tiny_weights):
@@ -69,14 +50,14 @@ def test_sample_rejects_junk_and_bounds_steps(tiny_weights):
 
 
 def test_ancestral_and_denoise(tiny_weights):
-    digit = ddpm.sample_digits()[0][0]
+    digit = ui.sample_digits()[0][0]
     out = list(ddpm.denoise(digit, 40, "ancestral", 50, 0.0, 0, 3))
-    assert "from t = 40: ancestral, 40 steps" in out[-1][2]
+    assert "from t = 40: ancestral — step 40/40 (t = 0) ✓" in out[-1][2]
     assert out[-1][0].shape == (32, 3 * 30 + 2)
     out = list(ddpm.denoise(digit, 10, "ancestral_tilde", 5, 0.0, 0, 1))
-    assert "ancestral_tilde, 10 steps" in out[-1][2]
+    assert "ancestral_tilde — step 10/10" in out[-1][2]
     out = list(ddpm.denoise(digit, 500, "ddim", 5, 0.5, 0, 2))
-    assert "ddim, 5 steps" in out[-1][2]
+    assert "ddim — step 5/5" in out[-1][2]
     out = list(ddpm.denoise(None, 0, "ddim", 5, 0.0, 0, 2))
     assert "t = 0 is the clean digit" in out[-1][2]
 
@@ -90,24 +71,26 @@ def test_missing_weights_give_a_message_not_a_crash(tmp_path, monkeypatch):
         assert xt is None and "No weights for 'ddpm'" in status
         (_, _, status), = list(ddpm.denoise(None))
         assert "No weights" in status
-        assert ddpm.loss_curve() is None and "No weights" in ddpm.training_summary()
+        assert ui.loss_frame("ddpm") is None and "No weights" in ui.training_summary("ddpm", ddpm.describe_training)
         import app
 
-        app.build_app()  # the page still builds, with the message in the tab
+        page = app.build_app()  # the page still builds, with the message in the tab
+        assert any("No weights for 'ddpm'" in str(getattr(b, "value", "")) for b in page.blocks.values())
     finally:
         hub.clear_cache()
 
 
-def test_clamped_helpers():
-    c = ui.Clamped()
-    assert c.int("n", "7", 1, 5, 2) == 5 and c.float("x", float("nan"), 0, 1, 0.5) == 0.5
-    assert c.choice("s", "x", ["a"], "a") == "a" and c.int("n", None, 0, 1, 1) == 1
-    assert len(c.messages) == 4 and c.note().startswith("⚠️")
+def test_sampler_streams_about_twenty_frames_and_states_the_steps(tiny_weights):
+    frames = list(ddpm.sample("ancestral", 50, 0.0, 2, 0))
+    assert 20 <= len(frames) <= 21 and "step 1000/1000 (t = 0) ✓" in frames[-1][2]
 
 
-def test_svg_plot_has_marker():
-    svg = ui.line_svg(np.linspace(1, 0, 1001), 500, label="ᾱ_t")
-    assert svg.startswith("<svg") and "<circle" in svg and "ᾱ_t" in svg
+def test_training_record_reads_metrics_without_loading_weights():
+    from genlib import hub
+
+    hub.clear_cache()
+    assert "held-out L_simple 0.0219" in ui.training_summary("ddpm", ddpm.describe_training)
+    assert len(ui.loss_frame("ddpm")) > 10 and hub._load_cached.cache_info().currsize == 0
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "xx"])

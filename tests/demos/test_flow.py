@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from demos import flow as tab
+from demos import ui
 from genlib import data, hub
 from genlib.flow import MLPField
 from genlib.unet import UNet
@@ -127,4 +128,4 @@ def test_missing_weights_give_messages_not_crashes(no_weights):
     grid, status = list(tab.mnist_sample(3, 2.0, 5, "euler", 0.5, 4, 0))[-1]
     assert grid is None and "⛔" in status
     assert tab.guidance_row(3, 5, "euler", 0.5, 4, 0)[0] is None
-    assert tab.loss_curve() is None and "⛔" in tab.training_summary()
+    assert ui.loss_frame("flow") is None and "⛔" in ui.training_summary("flow", tab.describe_training)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from demos import pixelcnn as tab
+from demos import ui
 from genlib import hub
 from genlib.pixelcnn import PixelSNAIL
 
@@ -41,7 +42,7 @@ def test_bad_temperature_is_clamped_with_a_message(tiny_pixelsnail, t, expect):
 
 
 def test_completion_keeps_rows_and_handles_bad_input(tiny_pixelsnail):
-    digit = tab.sample_digits()[0][3]
+    digit = ui.sample_digits()[0][3]
     frames = list(tab.complete(digit, 24, 3, 1.0, 0))
     assert len(frames) == 4  # rows 24..27
     sheet, status = frames[-1]
@@ -56,14 +57,14 @@ def test_completion_keeps_rows_and_handles_bad_input(tiny_pixelsnail):
 
 
 def test_drawings(tiny_pixelsnail):
-    assert "Nothing drawn" in tab.use_drawing(None)[2]
+    assert "Nothing drawn" in ui.use_drawing(None)[2]
     blank = {"composite": np.zeros((280, 280, 4), np.uint8)}
-    assert "blank" in tab.use_drawing(blank)[2]
+    assert "blank" in ui.use_drawing(blank)[2]
     ink = np.full((300, 300, 3), 255, np.uint8)
     ink[60:240, 140:170] = 0
-    digit, preview, status = tab.use_drawing(ink)
+    digit, preview, status = ui.use_drawing(ink)
     assert digit.shape == (28, 28) and preview.shape == (112, 112) and "centred" in status
-    d, _, status = tab.pick_digit(10**6)
+    d, _, status = ui.pick_digit(10**6)
     assert "outside" in status and d.shape == (28, 28)
 
 
@@ -91,7 +92,7 @@ def test_missing_weights(tmp_path, monkeypatch):
         grid, status = next(tab.sample(1.0, 2, 0))
         assert grid is None and "⛔" in status
         assert next(tab.complete(None, 10, 2, 1.0, 0))[0] is None
-        assert tab.loss_curve() is None and "⛔" in tab.training_summary()
+        assert ui.loss_frame("pixelcnn") is None and "⛔" in ui.training_summary("pixelcnn", tab.describe_training)
     finally:
         hub.clear_cache()
 

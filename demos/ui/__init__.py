@@ -1,0 +1,27 @@
+"""The scaffold every tab uses, split by concern:
+
+    strings  gr.I18n UI strings (en/zh) and the page's language      add_strings, t, i18n_object, LANG_CHOICES
+    inputs   clamping with messages, and the status line              Clamped, message, status
+    svg      every plot as inline SVG                                 svg.lines_svg, svg.heatmap_svg, svg.figure, ...
+    models   lazy model loading, training records, bundled digits     load_model, training_summary, sample_digits
+    panels   the two columns, note, training panel, digit picker,     tab_columns, training_panel, digit_picker,
+             streaming helper, event groups                           stream, SAMPLER, QUICK_MODEL
+
+Tabs import the package (`from demos import ui`) and use the names below.
+"""
+from demos.ui import svg
+from demos.ui.inputs import Clamped, message, status
+from demos.ui.models import (availability, drawing_to_digit, load_model, loss_frame, sample_digits,
+                             training_summary)
+from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digit_picker, note_panel,
+                             one_thread_per_step, pick_digit, sheet, status_line, stream, tab_columns, training_panel,
+                             use_drawing)
+from demos.ui.strings import (BROWSER_LANGUAGE_JS, LANG_CHOICES, STRINGS, add_strings, i18n_object, note_language,
+                              t)
+from genlib.images import upscale
+
+__all__ = ["svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "load_model", "loss_frame",
+           "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER", "DigitPicker", "digit_picker",
+           "note_panel", "one_thread_per_step", "pick_digit", "sheet", "status_line", "stream", "tab_columns",
+           "training_panel", "use_drawing", "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings",
+           "i18n_object", "note_language", "t", "upscale"]

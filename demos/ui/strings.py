@@ -1,0 +1,47 @@
+"""UI strings in English and Chinese (gr.I18n, resolved in the browser), and the page's language choice."""
+from __future__ import annotations
+
+import gradio as gr
+from gradio.i18n import I18nData
+
+from genlib import notes
+
+LANG_CHOICES = [("English", "en"), ("中文", "zh")]
+STRINGS: dict[str, dict[str, str]] = {"en": {}, "zh": {}}  # key -> text; both languages define the same keys
+BROWSER_LANGUAGE_JS = ("() => ((navigator.languages && navigator.languages[0]) || navigator.language || 'en')"
+                       ".toLowerCase().startsWith('zh') ? 'zh' : 'en'")
+
+
+def add_strings(en: dict[str, str], zh: dict[str, str]) -> None:
+    """Register a tab's UI strings; both languages must define the same keys."""
+    if set(en) != set(zh):
+        raise ValueError(f"UI strings differ between languages: {sorted(set(en) ^ set(zh))}")
+    STRINGS["en"].update(en)
+    STRINGS["zh"].update(zh)
+
+
+def i18n_object() -> gr.I18n:
+    zh = STRINGS["zh"]
+    return gr.I18n(en=STRINGS["en"], zh=zh, **{"zh-CN": zh, "zh-TW": zh, "zh-HK": zh})
+
+
+def t(key: str) -> I18nData:
+    """A translatable label (resolved in the browser)."""
+    if key not in STRINGS["en"]:
+        raise KeyError(f"no UI string {key!r}")
+    return I18nData(key)
+
+
+def note_language(navigator_language: str | None) -> str:
+    """Radio value for the browser's language (called on page load with navigator.language)."""
+    return notes.language_from_header(navigator_language)
+
+
+add_strings(
+    en={"app_title": "Annotated Generative Models", "language": "Note language", "status": "Status",
+        "ui_digit_index": "Test digit (bundled MNIST sample)", "ui_sketch": "…or draw / upload your own digit",
+        "ui_use_drawing": "Use my drawing", "ui_digit": "Chosen digit"},
+    zh={"app_title": "生成模型注解", "language": "笔记语言", "status": "状态",
+        "ui_digit_index": "测试数字（随附的 MNIST 样本）", "ui_sketch": "……或者手写 / 上传你自己的数字",
+        "ui_use_drawing": "使用我的手写", "ui_digit": "选中的数字"},
+)
