@@ -8,11 +8,25 @@ from PIL import Image
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.exceptions import AppError  # noqa: E402
 
-ENDPOINTS = {"/ddpm_pick_sample", "/ddpm_use_drawing", "/ddpm_forward", "/ddpm_sample", "/ddpm_denoise", "/note_language",
-             "/flow2d_field", "/flow2d_animate", "/flow2d_compare", "/flow2d_paths", "/flow2d_langevin", "/flow_sample",
-             "/flow_guidance", "/transformer_decode", "/transformer_mask", "/transformer_posenc", "/transformer_noam",
-             "/transformer_smoothing", "/attention_single", "/attention_scaling", "/attention_example", "/attention_matrix",
-             "/pixelcnn_sample", "/pixelcnn_pick_digit", "/pixelcnn_use_drawing", "/pixelcnn_complete", "/pixelcnn_influence"}
+APP_ENDPOINTS = {"/note_language"}  # app-level; every other endpoint belongs to a tab
+
+
+def _endpoints_of_the_built_app() -> set[str]:
+    """The public api names, read off the app as app.py builds it from demos.TABS (no copied list)."""
+    import app
+
+    return {"/" + fn.api_name for fn in app.build_app().fns.values() if fn.api_visibility == "public"}
+
+
+ENDPOINTS = _endpoints_of_the_built_app()
+
+
+def test_every_tab_has_endpoints_named_after_it():
+    from demos import TABS
+
+    by_tab = {tab.TAB_ID: {e for e in ENDPOINTS if e[1:].startswith(tab.TAB_ID)} for tab in TABS}
+    assert all(by_tab.values()), f"a tab without endpoints: {by_tab}"
+    assert set().union(*by_tab.values()) | APP_ENDPOINTS == ENDPOINTS  # <tab>_<action>, nothing else
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +98,7 @@ def test_denoise_endpoint(client):
     xt, x0, status = client.predict(0, "ddim", 10, 0.0, 0, 4, api_name="/ddpm_denoise")
     assert "t = 0 is the clean digit" in status
     xt, x0, status = client.predict(400, "ddim", 10, 0.0, 0, 4, api_name="/ddpm_denoise")
-    assert "from t = 400: ddim, 10 steps" in status and "✓" in status
+    assert "from t = 400: ddim — step 10/10" in status and "✓" in status
     with pytest.raises(AppError, match="greater than maximum value 8"):
         client.predict(400, "ddim", 10, 0.0, 0, 10**3, api_name="/ddpm_denoise")
 

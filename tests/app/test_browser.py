@@ -82,6 +82,10 @@ def test_chinese_locale_shows_chinese_notes(browser, server):
         _wait_text(page, "#ddpm-note", "去噪扩散模型")
         assert page.locator("#ddpm-note .katex").count() > 20
         assert "采样" in page.content()  # UI strings follow the locale too (gr.I18n)
+        from demos import TABS, ui
+
+        titles = [page.get_by_role("tab").nth(i).inner_text().strip() for i in range(page.get_by_role("tab").count())]
+        assert titles == [ui.STRINGS["zh"][tab.TITLE] for tab in TABS]  # the tabs, in demos.TABS order, in Chinese
     finally:
         ctx.close()
 
