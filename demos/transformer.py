@@ -21,16 +21,18 @@ from genlib.transformer import (LabelSmoothing, beam_search, greedy_decode, padd
 
 TAB_ID = "transformer"
 TITLE = "transformer_title"
-MODELS = ("transformer_numbers", "transformer_copy")  # registry names this tab loads, on first use
+MODELS = ("transformer_numbers", "transformer_zh_numbers", "transformer_copy")  # registry names this tab loads, on first use
 TASKS = list(data.SEQ_TASKS)
-TASK_CHOICES = [("number words → digits", "numbers"), ("copy digits", "copy")]
+TASK_CHOICES = [("number words → digits", "numbers"), ("Chinese numerals → digits", "zh_numbers"), ("copy digits", "copy")]
 METHODS = ["greedy", "beam", "sample"]
 MAX_CHARS = 300  # longer inputs are refused before any work
 MAX_BEAM = 8
 KINDS = [("encoder self-attention", "enc_self"), ("decoder self-attention (masked)", "dec_self"),
          ("decoder–encoder attention", "dec_src")]
 EXAMPLES = {"numbers": ["three hundred and twelve", "fourteen thousand and seven", "nine hundred and ninety nine thousand",
-                        "twenty one thousand four hundred and fifty", "seventeen"],
+                        "twenty one thousand four hundred and fifty", "seventeen", "one hundred thousand and thirteen",
+                        "a hundred and twenty thousand", "three hundred thousand thirty"],
+            "zh_numbers": ["三十万零五", "一千零一", "两百", "十五", "一万零一十五", "九十九万九千九百九十九"],
             "copy": ["3 1 4 1 5 9 2 6", "7 7 7 0 1", "9 8 7 6 5 4 3 2 1 0"]}
 
 ui.add_strings(
@@ -124,6 +126,10 @@ def _with_notes(c: ui.Clamped, msg: str) -> str:
     return f"{c.note()} {msg}" if c.messages else msg
 
 
+def _example_task(example: str) -> str:
+    return next(task for task, items in EXAMPLES.items() if example in items)
+
+
 def decode(task="numbers", text="three hundred and twelve", method="greedy", beam=4, temperature=1.0, seed=0,
            kind="dec_src"):
     """Decode `text` -> (output markdown, per-step table html, attention html, status)."""
@@ -142,6 +148,10 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
         src_ids = spec.encode_src(text)
     except ValueError as err:
         return "", "", "", _with_notes(c, ui.message(f"Cannot read this input: {err}.", "warn"))
+    try:  # the grammar decides whether the input is a number phrase at all; the model does the translation
+        value = spec.parse(text)
+    except ValueError as err:
+        return "", "", "", _with_notes(c, ui.message(f"Not a number phrase: {err}.", "warn"))
     model, msg = _model(task)
     if model is None:
         return "", "", "", ui.message(msg, "error")
@@ -163,10 +173,9 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
     tgt_tokens = ["‹bos›"] + [_tgt_token(spec, t) for t in out.tokens]
     how = {"greedy": "greedy", "beam": f"beam search, width {beam}", "sample": f"sampling, T = {temperature:g}, seed {seed}"}[method]
     truth = ""
-    if task == "numbers" and result.isdigit():
-        ok = (str(int(result)) == result and int(result) < 1_000_000
-              and data.number_to_words(int(result)) == " ".join(spec.tokenize(text)))
-        truth = " ✓ matches the words" if ok else " ✗ not what the words say"
+    if value is not None:
+        truth = (" ✓ matches the grammar's reading" if result == str(value)
+                 else f" ✗ the grammar reads {value}")
     status = ui.status(c, f"{how}: log-probability {out.score:.3f}{truth}")
     return (f"**{html.escape(result) or '(empty)'}**", steps_table(spec, out),
             attention_html(model.attention_maps(), kind, src_tokens, tgt_tokens), status)
@@ -258,7 +267,7 @@ def build() -> gr.Markdown:
             task = gr.Radio(TASK_CHOICES, value="numbers", label=ui.t("transformer_task"))
             method = gr.Radio(METHODS, value="greedy", label=ui.t("transformer_method"))
         text = gr.Textbox(EXAMPLES["numbers"][0], label=ui.t("transformer_input"), max_lines=2, elem_id="transformer-input")
-        example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
+        example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["zh_numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
         with gr.Row():
             beam = gr.Slider(1, MAX_BEAM, value=4, step=1, label=ui.t("transformer_beam"))
             temperature = gr.Slider(0.05, 5.0, value=1.0, step=0.05, label=ui.t("transformer_temperature"))
@@ -292,7 +301,7 @@ def build() -> gr.Markdown:
     run.click(decode, inputs, outputs, api_name="transformer_decode", **ui.QUICK_MODEL)
     text.submit(decode, inputs, outputs, api_visibility="private", **ui.QUICK_MODEL)
     kind.change(decode, inputs, outputs, api_visibility="private", show_progress="hidden")
-    example.change(lambda e: (e, "copy" if e and e[0].isdigit() else "numbers") if e else (gr.skip(), gr.skip()),
+    example.change(lambda e: (e, _example_task(e)) if e else (gr.skip(), gr.skip()),
                    example, [text, task], api_visibility="private").then(decode, inputs, outputs, api_visibility="private")
     # the plots: drawn on page load and whenever one of their controls changes
     gr.on(None, mask_view, size, [mask_html, mask_status], api_name="transformer_mask", show_progress="hidden",

@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genlib import numerals
+from genlib.numerals import number_to_words  # noqa: F401  (re-exported: the English phrase of a number)
+
 DATASETS = ("mnist", "fashion-mnist")
 SPLITS = {"train": "train", "test": "t10k"}
 # Hub datasets with the same images as parquet (columns image{bytes}, label), used only for downloads.
@@ -212,38 +215,7 @@ def toy_2d(name: str, n: int, seed: int = 0) -> torch.Tensor:
 # ---- sequence tasks for the Transformer (generated, seeded) --------------------------------------------
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ["<pad>", "<bos>", "<eos>"]
-_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def _below_thousand(n: int) -> list[str]:
-    words = []
-    if n >= 100:
-        words += [_UNITS[n // 100], "hundred"]
-        n %= 100
-        if n:
-            words.append("and")
-    if n >= 20:
-        words.append(_TENS[n // 10])
-        if n % 10:
-            words.append(_UNITS[n % 10])
-    elif n or not words:
-        words.append(_UNITS[n])
-    return words
-
-
-def number_to_words(n: int) -> str:
-    """British English words for 0 <= n < 10^6: 312 -> 'three hundred and twelve', 1012 -> 'one thousand and twelve'."""
-    if not 0 <= n < 1_000_000:
-        raise ValueError("numbers from 0 to 999999")
-    if n < 1000:
-        return " ".join(_below_thousand(n))
-    words = _below_thousand(n // 1000) + ["thousand"]
-    rest = n % 1000
-    if rest:
-        words += (["and"] if rest < 100 else []) + _below_thousand(rest)
-    return " ".join(words)
+NUMBER_TASKS = ("numbers", "zh_numbers")  # phrase -> digits; grammar, shapes and forms in genlib.numerals
 
 
 @dataclass(frozen=True)
@@ -257,11 +229,18 @@ class SeqTask:
     max_tgt: int
 
     def tokenize(self, text: str) -> list[str]:
-        """Split user text into source tokens: words for 'numbers', single symbols for 'copy'."""
-        text = text.strip().lower()
+        """Split user text into source tokens: words for 'numbers', characters for 'zh_numbers', single symbols
+        for 'copy'."""
         if self.name == "numbers":
-            return text.replace("-", " ").replace(",", " ").split()
-        return [c for c in text if not c.isspace() and c != ","]
+            return numerals.tokenize_words(text)
+        if self.name == "zh_numbers":
+            return numerals.tokenize_chinese(text)
+        return [c for c in text.strip().lower() if not c.isspace() and c != ","]
+
+    def parse(self, text: str) -> int | None:
+        """The number a phrase names (NotANumber, a ValueError, says why it is not one); None for 'copy', which
+        has no grammar."""
+        return numerals.parse(self.name, text) if self.name in NUMBER_TASKS else None
 
     def encode_src(self, text: str) -> list[int]:
         """Token ids + EOS; ValueError with a readable message for empty, unknown or too long input."""
@@ -284,45 +263,60 @@ class SeqTask:
                 break
             if i >= 3:
                 out.append(self.tgt_vocab[i])
-        return ("" if self.name == "numbers" else " ").join(out)
+        return ("" if self.name in NUMBER_TASKS else " ").join(out)
 
-    def pair(self, rng: np.random.Generator, heldout: bool = False) -> tuple[str, str]:
-        """One random (source text, target text) example. Numbers: the digit count is uniform over 1..6 (4..6 for
-        held-out examples: below 1000 every number is seen in training, so only larger ones can be held out)."""
-        if self.name == "numbers":
-            digits = int(rng.integers(4 if heldout else 1, 7))
-            n = int(rng.integers(0 if digits == 1 else 10 ** (digits - 1), 10**digits))
-            return number_to_words(n), str(n)
+    def pair(self, rng: np.random.Generator) -> tuple[str, str]:
+        """One random copy example: 1 to max_src digits."""
         length = int(rng.integers(1, self.max_src + 1))
         seq = " ".join(str(int(v)) for v in rng.integers(0, 10, length))
         return seq, seq
 
     def tgt_ids(self, text: str) -> list[int]:
-        tokens = list(text) if self.name == "numbers" else text.split()
+        tokens = list(text) if self.name in NUMBER_TASKS else text.split()
         return [self.tgt_vocab.index(t) for t in tokens] + [EOS]
 
 
-_NUMBER_WORDS = tuple(sorted(set(_UNITS) | set(_TENS[2:]) | {"hundred", "thousand", "and"}))
 DIGITS = tuple(str(d) for d in range(10))
 SEQ_TASKS = {
     "copy": SeqTask("copy", tuple(SPECIALS) + DIGITS, tuple(SPECIALS) + DIGITS, max_src=10, max_tgt=11),
-    "numbers": SeqTask("numbers", tuple(SPECIALS) + _NUMBER_WORDS, tuple(SPECIALS) + DIGITS, max_src=16, max_tgt=7),
+    "numbers": SeqTask("numbers", tuple(SPECIALS) + numerals.WORDS, tuple(SPECIALS) + DIGITS, max_src=16, max_tgt=7),
+    "zh_numbers": SeqTask("zh_numbers", tuple(SPECIALS) + numerals.ZH_CHARS, tuple(SPECIALS) + DIGITS, max_src=14,
+                          max_tgt=7),
 }
+UNIFORM_SHARE = 0.25  # number tasks: this share of training numbers is uniform over the digit count, the rest by shape
 
 
 def seq_dataset(task: str, n: int, seed: int, exclude: set[str] | None = None, heldout: bool = False) -> list[tuple[str, str]]:
-    """n random pairs. heldout=True: distinct sources, drawn as held-out examples; otherwise repeats are allowed
-    but sources in `exclude` (the held-out set) are skipped."""
-    spec, rng = SEQ_TASKS[task], np.random.default_rng(seed)
-    seen, out = set(exclude or ()), []
-    while len(out) < n:
-        src, tgt = spec.pair(rng, heldout)
-        if src in seen:
-            continue
+    """n random (source, target) pairs; repeats are allowed, but targets in `exclude` (held-out ones) are skipped.
+
+    copy: random digit strings. Number tasks: numbers drawn by genlib.numerals.stratified_numbers (a quarter uniform
+    over the digit count, three quarters with the shape uniform over all shapes, so rare shapes are oversampled),
+    each written in a random accepted form (genlib.numerals.phrase). heldout=True: n distinct numbers stratified by
+    shape (genlib.numerals.heldout_numbers), each in a random form."""
+    rng, skip = np.random.default_rng(seed), set(exclude or ())
+    if task in NUMBER_TASKS:
         if heldout:
-            seen.add(src)
-        out.append((src, tgt))
+            values = numerals.heldout_numbers(task, n, rng)
+        else:
+            values = []
+            while len(values) < n:
+                values += [v for v in numerals.stratified_numbers(task, n - len(values), rng, UNIFORM_SHARE)
+                           if str(v) not in skip]
+        return [(numerals.phrase(task, v, rng), str(v)) for v in values]
+    spec, out = SEQ_TASKS[task], []
+    while len(out) < n:
+        src, tgt = spec.pair(rng)
+        if tgt not in skip:
+            out.append((src, tgt))
     return out
+
+
+def heldout_exclusion(task: str, pairs: list[tuple[str, str]]) -> set[str]:
+    """The targets of held-out `pairs` that training must skip: all of them for 'copy'; for the number tasks those
+    of shapes large enough to hold a quarter out (genlib.numerals.held_out_for_real)."""
+    if task not in NUMBER_TASKS:
+        return {t for _, t in pairs}
+    return {t for _, t in pairs if numerals.held_out_for_real(task, numerals.shape(task, int(t)), len(pairs))}
 
 
 def seq_batch(task: str, pairs: list[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,7 +17,7 @@ import importlib
 from dataclasses import dataclass, field
 
 TOY_SETS = ("moons", "circles", "checkerboard", "ring8", "mixture")  # genlib.data.toy_2d names
-SEQ_TASKS = ("copy", "numbers")  # genlib.data.SEQ_TASKS names
+SEQ_TASKS = ("copy", "numbers", "zh_numbers")  # genlib.data.SEQ_TASKS names
 
 
 @dataclass(frozen=True)
@@ -104,11 +104,23 @@ _specs = [
         dataset="generated-copy", metric="heldout_exact_match_averaged", options=dict(task="copy")),
     ModelSpec(
         "transformer_numbers", "genlib.transformer", "Transformer", TRANSFORMER, "transformer",
-        dict(epochs=8, batch_size=100, lr=1.0, warmup=400, smoothing=0.1, train_size=50_000),
+        dict(epochs=8, batch_size=100, lr=1.0, warmup=400, smoothing=0.1, train_size=60_000),
         "genlib-annotated/transformer-numbers",
-        "A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained to turn British English "
-        "number words ('three hundred and twelve thousand and five') into digits, for 0 to 999999.",
+        "A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained to turn English number "
+        "words into digits for 0 to 999999: British ('three hundred and twelve thousand and five'), American (no "
+        "'and') and mixed forms, and 'a hundred' / 'a thousand'. Training numbers are stratified by the shape of the "
+        "number (which digits are zero, teens), so rare shapes such as 'one hundred thousand and thirteen' are seen "
+        "as often as common ones.",
         dataset="generated-numbers", metric="heldout_exact_match_averaged", options=dict(task="numbers")),
+    ModelSpec(
+        "transformer_zh_numbers", "genlib.transformer", "Transformer", TRANSFORMER, "transformer",
+        dict(epochs=8, batch_size=100, lr=1.0, warmup=400, smoothing=0.1, train_size=60_000),
+        "genlib-annotated/transformer-zh-numbers",
+        "A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained to turn Chinese "
+        "numerals into digits for 0 to 999999 ('三十万零五' -> 300005, '一千零一', '两百' or '二百', '十五' or "
+        "'一十五'). Training numbers are stratified by which digits are zero, so every placement of 零 and 万 is "
+        "seen as often as any other.",
+        dataset="generated-zh_numbers", metric="heldout_exact_match_averaged", options=dict(task="zh_numbers")),
 ]
 
 MODELS: dict[str, ModelSpec] = {s.name: s for s in _specs}

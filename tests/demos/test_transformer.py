@@ -68,6 +68,36 @@ def test_copy_task_reads_digits(tiny_models):
     assert "unknown token 'a'" in status
 
 
+@pytest.mark.parametrize("task,text,reason", [
+    ("numbers", "thousand", "'thousand' needs a number before it"), ("numbers", "and", "'and' joins two parts"),
+    ("numbers", "twelve hundred", "'hundred' takes one to nine before it"),
+    ("numbers", "five thousand thousand", "'thousand' can appear only once"),
+    ("zh_numbers", "万", "'万' needs a number before it"), ("zh_numbers", "一万五", "needs 零 first"),
+    ("zh_numbers", "两十", "'两' is used only right before 百, 千 or 万"),
+])
+def test_non_phrases_are_refused_with_the_parsers_reason(tiny_models, task, text, reason):
+    out, steps, attn, status = tab.decode(task, text, "greedy", 4, 1.0, 0, "dec_src")
+    assert out == steps == attn == "" and "Not a number phrase" in status and reason in status
+
+
+@pytest.mark.parametrize("task,text,value", [
+    ("numbers", "a hundred and twenty thousand", 120000), ("numbers", "three hundred twelve thousand forty five", 312045),
+    ("zh_numbers", "三十万零五", 300005), ("zh_numbers", "两百", 200),
+])
+def test_valid_phrases_are_decoded_and_checked_against_the_grammar(tiny_models, task, text, value):
+    out, steps, attn, status = tab.decode(task, text, "greedy", 4, 1.0, 0, "dec_src")
+    assert out.startswith("**") and attn.count("<svg") == 2
+    assert "✓ matches the grammar's reading" in status or f"✗ the grammar reads {value}" in status
+
+
+def test_every_example_is_a_phrase_of_its_task():
+    for task, items in tab.EXAMPLES.items():
+        for text in items:
+            assert tab._example_task(text) == task
+            if task != "copy":
+                assert data.SEQ_TASKS[task].parse(text) >= 0
+
+
 def test_missing_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "none"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))

@@ -95,5 +95,6 @@ def test_transformer_smoke_run_averages_checkpoints(tmp_path):
     model = hub.load_from(out, "transformer_numbers")
     assert model.generator.out_features == len(train.data.SEQ_TASKS["numbers"].tgt_vocab)
     m = json.loads((out / "metrics.json").read_text())
-    assert m["checkpoints_averaged"] == 5 and m["steps"] == 10 and m["heldout_pairs"] == 1000
+    assert m["checkpoints_averaged"] == 5 and m["steps"] == 10 and m["heldout_pairs"] == 10_000
+    assert m["final"]["heldout_shapes_at_100"].endswith("of 100")
     assert 0.0 <= m["final"]["heldout_exact_match_averaged"] <= 1.0 and m["final"]["kept"] in ("averaged", "last")

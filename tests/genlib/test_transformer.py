@@ -200,13 +200,12 @@ def test_number_words():
     assert spec.encode_src("Three-hundred and twelve")[:-1] == [spec.src_vocab.index(w) for w in ("three", "hundred", "and", "twelve")]
     assert max(len(data.number_to_words(n).split()) for n in range(0, 1_000_000, 997)) <= spec.max_src
     with pytest.raises(ValueError, match="unknown token 'dozen'"):
-        spec.encode_src("a dozen".replace("a ", ""))
+        spec.encode_src("a dozen")
     with pytest.raises(ValueError, match="empty"):
         spec.encode_src("   ")
     test = data.seq_dataset("numbers", 200, seed=1, heldout=True)
-    train = data.seq_dataset("numbers", 2000, seed=2, exclude={s for s, _ in test})
-    assert len({s for s, _ in test}) == 200 and not {s for s, _ in test} & {s for s, _ in train}
-    assert all(int(t) >= 1000 for _, t in test)
+    train = data.seq_dataset("numbers", 2000, seed=2, exclude={t for _, t in test})
+    assert len({t for _, t in test}) == 200 and not {t for _, t in test} & {t for _, t in train}
 
 
 def test_seq_batch_layout():
