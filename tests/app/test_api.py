@@ -162,7 +162,7 @@ def test_flow_guidance_endpoint(client):
 def test_transformer_decode_endpoint(client):
     out, steps, attn, status = client.predict("numbers", "three hundred and twelve thousand and five", "beam", 4, 1.0, 0,
                                               "dec_src", api_name="/transformer_decode")
-    assert out == "**312005**" and "matches the words" in status and attn.count("<svg") == 2 * 4
+    assert out == "**312005**" and "matches the grammar's reading" in status and attn.count("<svg") == 2 * 4
     with pytest.raises(AppError, match="greater than maximum value 8"):  # beam 10^6
         client.predict("numbers", "seven", "beam", 10**6, 1.0, 0, "dec_src", api_name="/transformer_decode")
     with pytest.raises(AppError, match="less than minimum value 0.05"):  # temperature 0
@@ -173,6 +173,31 @@ def test_transformer_decode_endpoint(client):
     assert "empty" in status
     out, _, _, status = client.predict("copy", "9 8 7 6 5", "greedy", 4, 1.0, 0, "enc_self", api_name="/transformer_decode")
     assert out == "**9 8 7 6 5**"
+
+
+@pytest.mark.parametrize("task,text,reason", [
+    ("numbers", "thousand", "'thousand' needs a number before it"), ("numbers", "and", "'and' joins two parts of a number"),
+    ("numbers", "twelve hundred", "'hundred' takes one to nine before it"), ("zh_numbers", "万", "'万' needs a number before it"),
+    ("zh_numbers", "一万五", "needs 零 first"),
+])
+def test_transformer_refuses_non_phrases_with_the_parsers_reason(client, task, text, reason):
+    out, steps, attn, status = client.predict(task, text, "greedy", 4, 1.0, 0, "dec_src", api_name="/transformer_decode")
+    assert out == steps == attn == "" and "Not a number phrase" in status and reason in status
+
+
+@pytest.mark.parametrize("task", ["numbers", "zh_numbers"])
+def test_transformer_decodes_one_example_of_every_shape(client, task):
+    """One random number of each shape (100 English, 64 Chinese), in a random accepted form, decoded through the API."""
+    from genlib import numerals
+
+    rng, wrong = np.random.default_rng(7), []
+    for shape in numerals.shapes(task):
+        n = numerals.sample_of_shape(task, shape, rng)
+        text = numerals.phrase(task, n, rng)
+        out, _, _, status = client.predict(task, text, "greedy", 4, 1.0, 0, "dec_src", api_name="/transformer_decode")
+        if out != f"**{n}**" or "✓" not in status:
+            wrong.append((shape, text, out, status))
+    assert not wrong
 
 
 def test_transformer_plot_endpoints(client):

@@ -121,6 +121,12 @@ def test_transformer_tab_decodes_and_draws_attention(browser, server):
         _wait_text(page, "#transformer-output", "14007")
         assert page.locator("#transformer-attn svg").count() == 8  # 2 layers x 4 heads
         assert page.locator("#transformer-steps tr").count() >= 6
+        box.fill("thousand")  # not a number phrase: refused with the parser's reason, output and attention cleared
+        page.locator("#transformer-run").click()
+        page.wait_for_function("() => document.body.innerText.includes(\"'thousand' needs a number before it\")",
+                               timeout=30_000)
+        assert "14007" not in page.locator("#transformer-output").inner_text()
+        assert page.locator("#transformer-attn svg").count() == 0
     finally:
         ctx.close()
 
