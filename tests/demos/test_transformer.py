@@ -90,6 +90,18 @@ def test_valid_phrases_are_decoded_and_checked_against_the_grammar(tiny_models, 
     assert "✓ matches the grammar's reading" in status or f"✗ the grammar reads {value}" in status
 
 
+def test_decode_runs_on_one_thread_and_restores_the_count(tiny_models, monkeypatch):
+    seen, real = [], tab.greedy_decode
+    monkeypatch.setattr(tab, "greedy_decode", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tab.decode("numbers", "seven", "greedy", 1, 1.0, 0, "dec_src")
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_every_example_is_a_phrase_of_its_task():
     for task, items in tab.EXAMPLES.items():
         for text in items:

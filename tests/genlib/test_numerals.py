@@ -206,3 +206,40 @@ def test_training_set_skips_held_out_numbers_and_mixes_forms(task):
         assert any(N.and_slots(int(t)) and " and " not in s for s, t in train)  # American forms
     else:
         assert "两" in sources and any(s.startswith("一十") for s, _ in train) and any(s.startswith("十") for s, _ in train)
+
+
+# ---- the note's reading of the trained models' attention (notes/<lang>/transformer.md, section 11) -------------
+def _last_layer_reading(task: str, text: str) -> tuple[str, list[list[str]]]:
+    """The greedy output and, for each digit written, the source token each head of the last decoder-encoder
+    attention layer weights most."""
+    import torch
+
+    from genlib import hub
+    from genlib.transformer import greedy_decode, padding_mask, target_mask
+
+    spec, model = data.SEQ_TASKS[task], hub.load(f"transformer_{task}")
+    src = torch.tensor([spec.encode_src(text)])
+    mask = padding_mask(src, data.PAD)
+    out = greedy_decode(model, src, mask, spec.max_tgt + 2, data.BOS, data.EOS)
+    with torch.no_grad():
+        tgt = torch.tensor([[data.BOS] + out.tokens])
+        model(src, tgt, mask, target_mask(tgt, data.PAD))
+    w = model.attention_maps()["dec_src"][-1][0]  # (h, T, S): row i is the query that writes output token i
+    tokens = spec.tokenize(text) + ["<eos>"]
+    digits = spec.decode_tgt(out.tokens)
+    return digits, [[tokens[int(w[h, i].argmax())] for h in range(w.shape[0])] for i in range(len(digits))]
+
+
+def test_the_notes_attention_readings():
+    digits, looks = _last_layer_reading("zh_numbers", "三十一万二千零四十五")
+    assert digits == "312045" and looks == [[c] * 4 for c in "三一二零四五"]
+    digits, looks = _last_layer_reading("zh_numbers", "三十万零五")
+    assert digits == "300005" and looks[1] == ["十"] * 4 and looks[2] == ["零"] * 4 and looks[5] == ["五"] * 4
+    digits, looks = _last_layer_reading("numbers", "three hundred and twelve thousand and forty five")
+    assert digits == "312045"
+    assert looks[0] == ["three"] * 4 and looks[2] == ["twelve"] * 4 and set(looks[1]) == {"twelve", "hundred"}
+    assert looks[3].count("thousand") == 3 and looks[4] == ["forty"] * 4 and looks[5] == ["five"] * 4
+    digits, looks = _last_layer_reading("numbers", "one hundred thousand and thirteen")
+    assert digits == "100013" and looks[1] == ["hundred"] * 4
+    assert all(sum(t in ("hundred", "thousand") for t in looks[i]) >= 3 for i in (2, 3))
+    assert looks[5] == ["thirteen"] * 4 and looks[4].count("thirteen") == 2
