@@ -179,8 +179,7 @@ def build() -> gr.Markdown:
         t_slider = gr.Slider(0, T, value=0, step=1, label=ui.t("ddpm_t"), elem_id="ddpm-t")
         with gr.Row():
             xt_img, stats_html = forward_step(frames.value, 0)
-            xt = gr.Image(xt_img, label=ui.t("ddpm_xt"), format="png", height=224, elem_classes=["pixelated"],
-                          interactive=False, elem_id="ddpm-xt", buttons=[])
+            xt = ui.pixels("ddpm_xt", 224, value=xt_img, elem_id="ddpm-xt", buttons=[])
             stats = gr.HTML(stats_html, elem_id="ddpm-stats")
 
         gr.Markdown(ui.t("ddpm_reverse"))
@@ -188,13 +187,10 @@ def build() -> gr.Markdown:
             sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", label=ui.t("ddpm_sampler"))
             steps = gr.Slider(1, T, value=50, step=1, label=ui.t("ddpm_steps"))
             eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=ui.t("ddpm_eta"))
+        n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_IMAGES)
         with gr.Row():
-            n = gr.Slider(1, MAX_IMAGES, value=16, step=1, label=ui.t("ddpm_n"))
-            seed = gr.Number(0, precision=0, label=ui.t("ddpm_seed"))
-            sample_btn = gr.Button(ui.t("ddpm_sample_btn"), variant="primary", elem_id="ddpm-sample")
-        with gr.Row():
-            grid_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
-            grid_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+            grid_xt = ui.pixels("ddpm_grid_xt", 300)
+            grid_x0 = ui.pixels("ddpm_grid_x0", 300)
         sample_status = ui.status_line()
 
         gr.Markdown(ui.t("ddpm_denoise"))
@@ -202,8 +198,8 @@ def build() -> gr.Markdown:
             runs = gr.Slider(1, MAX_DENOISE, value=4, step=1, label=ui.t("ddpm_denoise_n"))
             denoise_btn = gr.Button(ui.t("ddpm_denoise_btn"), variant="primary")
         with gr.Row():
-            den_xt = gr.Image(height=300, label=ui.t("ddpm_grid_xt"), format="png", elem_classes=["pixelated"], interactive=False)
-            den_x0 = gr.Image(height=300, label=ui.t("ddpm_grid_x0"), format="png", elem_classes=["pixelated"], interactive=False)
+            den_xt = ui.pixels("ddpm_grid_xt", 300)
+            den_x0 = ui.pixels("ddpm_grid_x0", 300)
         denoise_status = ui.status_line()
 
         ui.training_panel("ddpm", describe_training, "ddpm_loss")

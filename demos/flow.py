@@ -414,7 +414,7 @@ def build() -> gr.Markdown:
         gr.Markdown(ui.t("flow_animate_h"))
         with gr.Row():
             steps2d = gr.Slider(1, MAX_STEPS_2D, value=50, step=1, label=ui.t("flow_steps2d"))
-            seed2d = gr.Number(0, precision=0, label=ui.t("flow_seed"))
+            seed2d = ui.seed_box("flow_seed")
             play_btn = gr.Button(ui.t("flow_animate_btn"), variant="primary", elem_id="flow-play")
         anim_html = gr.HTML(elem_id="flow-anim")
         anim_status = gr.Markdown()
@@ -457,16 +457,12 @@ def build() -> gr.Markdown:
         with gr.Row():
             method = gr.Radio(METHOD_CHOICES, value="euler", label=ui.t("flow_method"))
             sigma = gr.Slider(0.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_sigma"))
-        with gr.Row():
-            n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("flow_n"))
-            seed = gr.Number(0, precision=0, label=ui.t("flow_seed"))
-            sample_btn = gr.Button(ui.t("flow_sample_btn"), variant="primary", elem_id="flow-sample")
-        grid = gr.Image(height=300, label=ui.t("flow_samples"), format="png", elem_classes=["pixelated"],
-                        interactive=False, elem_id="flow-grid")
+        n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_N)
+        grid = ui.pixels("flow_samples", 300, elem_id="flow-grid")
         sample_status = gr.Markdown()
         gr.Markdown(ui.t("flow_row_h"))
         row_btn = gr.Button(ui.t("flow_row_btn"), elem_id="flow-row-btn")
-        row_img = gr.Image(height=420, label=ui.t("flow_row"), format="png", elem_classes=["pixelated"], interactive=False)
+        row_img = ui.pixels("flow_row", 420)
         row_status = gr.Markdown()
 
         ui.training_panel("flow", describe_training, "flow_loss")

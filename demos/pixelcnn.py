@@ -181,14 +181,10 @@ def describe_training(m: dict, src: str) -> str:
 def build() -> gr.Markdown:
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("pixelcnn_sample_h"))
-        with gr.Row():
-            temperature = gr.Slider(T_MIN, T_MAX, value=1.0, step=0.05, label=ui.t("pixelcnn_temperature"),
-                                    elem_id="pixelcnn-temperature")
-            n = gr.Slider(1, MAX_N, value=16, step=1, label=ui.t("pixelcnn_n"))
-            seed = gr.Number(0, precision=0, label=ui.t("pixelcnn_seed"))
-        sample_btn = gr.Button(ui.t("pixelcnn_sample_btn"), variant="primary", elem_id="pixelcnn-sample")
-        grid = gr.Image(height=300, label=ui.t("pixelcnn_grid"), format="png", elem_classes=["pixelated"],
-                        interactive=False, elem_id="pixelcnn-grid")
+        temperature = gr.Slider(T_MIN, T_MAX, value=1.0, step=0.05, label=ui.t("pixelcnn_temperature"),
+                                elem_id="pixelcnn-temperature")
+        n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_N)
+        grid = ui.pixels("pixelcnn_grid", 300, elem_id="pixelcnn-grid")
         sample_status = ui.status_line()
 
         gr.Markdown(ui.t("pixelcnn_complete_h"))
@@ -197,8 +193,7 @@ def build() -> gr.Markdown:
             keep = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_keep"))
             n_comp = gr.Slider(1, MAX_COMPLETIONS, value=4, step=1, label=ui.t("pixelcnn_completions"))
             complete_btn = gr.Button(ui.t("pixelcnn_complete_btn"), variant="primary", elem_id="pixelcnn-complete")
-        comp_grid = gr.Image(height=160, label=ui.t("pixelcnn_completion_grid"), format="png",
-                             elem_classes=["pixelated"], interactive=False, elem_id="pixelcnn-completions")
+        comp_grid = ui.pixels("pixelcnn_completion_grid", 160, elem_id="pixelcnn-completions")
         comp_status = ui.status_line()
 
         gr.Markdown(ui.t("pixelcnn_causal_h"))
@@ -206,8 +201,7 @@ def build() -> gr.Markdown:
         with gr.Row():
             row = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_row"), elem_id="pixelcnn-row")
             col = gr.Slider(0, px.W - 1, value=14, step=1, label=ui.t("pixelcnn_col"))
-        infl_img = gr.Image(height=280, label=ui.t("pixelcnn_influence"), format="png", elem_classes=["pixelated"],
-                            interactive=False, elem_id="pixelcnn-influence")
+        infl_img = ui.pixels("pixelcnn_influence", 280, elem_id="pixelcnn-influence")
         infl_status = ui.status_line(elem_id="pixelcnn-influence-status")
 
         ui.training_panel("pixelcnn", describe_training, "pixelcnn_loss", y="bits/dim")

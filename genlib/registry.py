@@ -56,6 +56,17 @@ MLP_FIELD = dict(dim=2, hidden=256, depth=4, t_dim=32)
 PIXELSNAIL = dict(channels=32, n_blocks=1, n_res=3, n_mix=5, attention=True, d_k=16, d_v=32, dropout=0.0)
 TRANSFORMER = dict(N=2, d_model=64, d_ff=256, h=4, dropout=0.1, norm_first=True, max_len=64)
 
+def _transformer(task: str, what: str, **defaults) -> ModelSpec:
+    """A small encoder-decoder Transformer on a generated sequence task of genlib.data (the Annotated Transformer's
+    recipe); `what` says what its inputs are and what it learns."""
+    hp = dict(epochs=8, batch_size=100, lr=1.0, warmup=400, smoothing=0.1, train_size=60_000) | defaults
+    return ModelSpec(
+        f"transformer_{task}", "genlib.transformer", "Transformer", TRANSFORMER, "transformer", hp,
+        f"genlib-annotated/transformer-{task.replace('_', '-')}",
+        f"A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained on sequences of {what}.",
+        dataset=f"generated-{task}", metric="heldout_exact_match_averaged", options=dict(task=task))
+
+
 _specs = [
     ModelSpec(
         "ddpm", "genlib.unet", "UNet", DDPM_UNET, "ddpm",
@@ -95,32 +106,15 @@ _specs = [
         "normalisation), causal self-attention over all earlier pixels, background position channels and a mixture of "
         "5 discretised logistics per pixel, trained by maximum likelihood on 8-bit MNIST. Input (B, 1, 28, 28) in [-1, 1].",
         metric="test_bits_per_dim_ema"),
-    ModelSpec(
-        "transformer_copy", "genlib.transformer", "Transformer", TRANSFORMER, "transformer",
-        dict(epochs=4, batch_size=80, lr=1.0, warmup=400, smoothing=0.0, train_size=20_000),
-        "genlib-annotated/transformer-copy",
-        "A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained to copy sequences of "
-        "up to 10 digits, the first task of the Annotated Transformer.",
-        dataset="generated-copy", metric="heldout_exact_match_averaged", options=dict(task="copy")),
-    ModelSpec(
-        "transformer_numbers", "genlib.transformer", "Transformer", TRANSFORMER, "transformer",
-        dict(epochs=8, batch_size=100, lr=1.0, warmup=400, smoothing=0.1, train_size=60_000),
-        "genlib-annotated/transformer-numbers",
-        "A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained to turn English number "
-        "words into digits for 0 to 999999: British ('three hundred and twelve thousand and five'), American (no "
-        "'and') and mixed forms, and 'a hundred' / 'a thousand'. Training numbers are stratified by the shape of the "
-        "number (which digits are zero, teens), so rare shapes such as 'one hundred thousand and thirteen' are seen "
-        "as often as common ones.",
-        dataset="generated-numbers", metric="heldout_exact_match_averaged", options=dict(task="numbers")),
-    ModelSpec(
-        "transformer_zh_numbers", "genlib.transformer", "Transformer", TRANSFORMER, "transformer",
-        dict(epochs=8, batch_size=100, lr=1.0, warmup=400, smoothing=0.1, train_size=60_000),
-        "genlib-annotated/transformer-zh-numbers",
-        "A small encoder-decoder Transformer (pre-norm, 2 layers, d_model 64, 4 heads) trained to turn Chinese "
-        "numerals into digits for 0 to 999999 ('三十万零五' -> 300005, '一千零一', '两百' or '二百', '十五' or "
-        "'一十五'). Training numbers are stratified by which digits are zero, so every placement of 零 and 万 is "
-        "seen as often as any other.",
-        dataset="generated-zh_numbers", metric="heldout_exact_match_averaged", options=dict(task="zh_numbers")),
+    _transformer("copy", "up to 10 digits, the first task of the Annotated Transformer, to copy them",
+                 epochs=4, batch_size=80, smoothing=0.0, train_size=20_000),
+    _transformer("numbers", "English number words, to turn into digits for 0 to 999999: British ('three hundred and "
+                 "twelve thousand and five'), American (no 'and') and mixed forms, and 'a hundred' / 'a thousand'. "
+                 "Training numbers are stratified by the shape of the number (which digits are zero, teens), so rare "
+                 "shapes such as 'one hundred thousand and thirteen' are seen as often as common ones"),
+    _transformer("zh_numbers", "Chinese numerals, to turn into digits for 0 to 999999 ('三十万零五' -> 300005, '一千零一', "
+                 "'两百' or '二百', '十五' or '一十五'). Training numbers are stratified by which digits are zero, so every "
+                 "placement of 零 and 万 is seen as often as any other"),
 ]
 
 MODELS: dict[str, ModelSpec] = {s.name: s for s in _specs}

@@ -13,6 +13,7 @@ from its seed.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import platform
@@ -54,6 +55,12 @@ def seeded(seed: int) -> torch.Generator:
 def autocast(enabled: bool):
     """bfloat16 autocast on the CPU (about 1.5x faster for convolutions here); a no-op when disabled."""
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+
+
+def new_model(spec, **sizes) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(model, its EMA copy) built from the registry config (plus data-dependent sizes, e.g. vocabularies)."""
+    model = spec.model_class()(**spec.config, **sizes)
+    return model, copy.deepcopy(model).eval().requires_grad_(False)
 
 
 def ema_hook(ema, model, decay: float):

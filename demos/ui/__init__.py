@@ -14,7 +14,7 @@ from demos.ui.inputs import Clamped, message, status
 from demos.ui.models import (availability, drawing_to_digit, load_model, loss_frame, sample_digits,
                              training_summary)
 from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digit_picker, note_panel,
-                             one_thread_per_step, pick_digit, sheet, status_line, stream, tab_columns, training_panel,
+                             one_thread_per_step, pick_digit, pixels, sample_controls, seed_box, sheet, status_line, stream, tab_columns, training_panel,
                              use_drawing)
 from demos.ui.strings import (BROWSER_LANGUAGE_JS, LANG_CHOICES, STRINGS, add_strings, i18n_object, note_language,
                               t)
@@ -22,6 +22,6 @@ from genlib.images import upscale
 
 __all__ = ["svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "load_model", "loss_frame",
            "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER", "DigitPicker", "digit_picker",
-           "note_panel", "one_thread_per_step", "pick_digit", "sheet", "status_line", "stream", "tab_columns",
+           "note_panel", "one_thread_per_step", "pick_digit", "pixels", "sample_controls", "seed_box", "sheet", "status_line", "stream", "tab_columns",
            "training_panel", "use_drawing", "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings",
            "i18n_object", "note_language", "t", "upscale"]

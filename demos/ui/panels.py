@@ -4,6 +4,7 @@ layout inside `tab_columns`."""
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 
 import gradio as gr
@@ -52,6 +53,26 @@ def tab_columns(tab: str, models: tuple[str, ...] = ()):
                 if problem := availability(name):
                     gr.Markdown(message(problem, "error"), elem_id=f"{tab}-model-error")
             yield note
+
+
+def pixels(label_key: str, height: int = 300, value=None, **kw) -> gr.Image:
+    """An output image of digits or sample sheets, drawn with crisp (nearest-neighbour) pixels."""
+    return gr.Image(value, label=t(label_key), format="png", height=height, elem_classes=["pixelated"], interactive=False,
+                    **kw)
+
+
+def seed_box(label_key: str) -> gr.Number:
+    return gr.Number(0, precision=0, label=t(label_key))
+
+
+def sample_controls(tab: str, max_n: int, n: int = 16) -> tuple[gr.Slider, gr.Number, gr.Button]:
+    """One row: how many images, the seed, and the tab's Sample button (strings <tab>_n, <tab>_seed,
+    <tab>_sample_btn; the button's elem_id is <tab>-sample)."""
+    with gr.Row():
+        count = gr.Slider(1, max_n, value=n, step=1, label=t(f"{tab}_n"))
+        seed = seed_box(f"{tab}_seed")
+        button = gr.Button(t(f"{tab}_sample_btn"), variant="primary", elem_id=f"{tab}-sample")
+    return count, seed, button
 
 
 def status_line(**kw) -> gr.Markdown:
@@ -122,27 +143,33 @@ def digit_picker() -> DigitPicker:
 
 
 # ---- streaming --------------------------------------------------------------------------------------------
-def stream(steps, render, head: str, c: Clamped | None = None, frames: int = 20, where=None):
+# Intra-op threads per sampler step (0: torch's default, all cores). One: with two, every OpenMP barrier waits whenever the
+# other core is busy with another visitor's event, and both slow down (benchmarks/load.py); GENLIB_SAMPLER_THREADS=2
+# suits a machine with one user.
+SAMPLER_THREADS = int(os.environ.get("GENLIB_SAMPLER_THREADS", "1"))
+
+
+def stream(steps, render, head: str, c: Clamped | None = None, frames: int = 20, where=None, threads: int | None = None):
     """Turn any genlib sampler (it yields genlib.sampling.Step) into about `frames` page updates and the last one:
-    yields (*render(step), status line). where(step) -> text says where the sampler is (default: "step k/n")."""
+    yields (*render(step), status line). where(step) -> text says where the sampler is (default: "step k/n").
+    Each step runs with `threads` intra-op threads (default SAMPLER_THREADS; 0 = torch's default)."""
+    threads = SAMPLER_THREADS if threads is None else threads
     every = None
-    for step in steps:
+    for step in (with_threads(steps, threads) if threads else steps):
         every = every or max(1, step.total // frames)
         if step.index % every == 0 or step.last:
             text = f"{head} — {where(step) if where else f'step {step.index}/{step.total}'}" + (" ✓" if step.last else "")
             yield (*render(step), status(c, text))
 
 
-def one_thread_per_step(steps):
-    """Run each step of a generator of many small torch operations (the PixelCNN's per-pixel loop) with one
-    intra-op thread, restoring the thread count before handing the item on. With two threads those operations
-    gain nothing and keep both cores busy, and the server's event loop, which sends every streamed frame, waits:
-    16 PixelCNN samples took ~3.4 s through the API with two threads and ~1.9 s with one (1.5 s in-process)."""
+def with_threads(steps, n: int):
+    """Run each step of a generator of torch work with `n` intra-op threads, restoring the thread's count before
+    the item is handed on (torch's thread count is per process; Gradio's workers share it)."""
     import torch
 
     while True:
         before = torch.get_num_threads()
-        torch.set_num_threads(1)
+        torch.set_num_threads(n)
         try:
             item = next(steps)
         except StopIteration:
@@ -150,6 +177,13 @@ def one_thread_per_step(steps):
         finally:
             torch.set_num_threads(before)
         yield item
+
+
+def one_thread_per_step(steps):
+    """The PixelCNN's per-pixel loop: many small torch operations gain nothing from two threads and keep both
+    cores busy, so the server's event loop, which sends every streamed frame, waits: 16 PixelCNN samples took
+    ~3.4 s through the API with two threads and ~1.9 s with one (1.5 s in-process)."""
+    return with_threads(steps, 1)
 
 
 def sheet(x, nrow: int | None = None) -> np.ndarray:

@@ -1,19 +1,16 @@
 """DDPM on MNIST: the simplified loss L_simple (Ho et al. 2020, eq. 14), bfloat16 autocast, EMA weights."""
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from genlib.diffusion import GaussianDiffusion
-from genlib.train import RunResult, autocast, ema_hook, fit, load_images, seeded
+from genlib.train import RunResult, autocast, ema_hook, fit, load_images, new_model, seeded
 
 
 def train(args, spec) -> RunResult:
     g = seeded(args.seed)
     x_train, _, x_test, _ = load_images(args)
-    model = spec.model_class()(**spec.config)
-    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    model, ema = new_model(spec)
     diffusion = GaussianDiffusion()
 
     def loss_fn(idx):

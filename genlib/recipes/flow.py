@@ -1,12 +1,10 @@
 """Class-conditional flow matching on MNIST (CondOT path) with label dropout for classifier-free guidance."""
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from genlib.flow import PATHS, cfm_loss
-from genlib.train import RunResult, autocast, ema_hook, fit, load_images, seeded
+from genlib.train import RunResult, autocast, ema_hook, fit, load_images, new_model, seeded
 
 
 def train(args, spec) -> RunResult:
@@ -14,8 +12,7 @@ def train(args, spec) -> RunResult:
     u_t(x | empty) used by classifier-free guidance."""
     g = seeded(args.seed)
     x_train, y_train, x_test, y_test = load_images(args)
-    model = spec.model_class()(**spec.config)
-    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    model, ema = new_model(spec)
     null = spec.config["num_classes"]
 
     def loss_fn(idx):

@@ -1,13 +1,11 @@
 """Flow matching on a 2-D toy set: a fresh seeded set of points, an MLP field, the CondOT path."""
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from genlib import data
 from genlib.flow import PATHS, cfm_loss
-from genlib.train import RunResult, ema_hook, fit, seeded
+from genlib.train import RunResult, ema_hook, fit, new_model, seeded
 
 
 def train(args, spec) -> RunResult:
@@ -15,8 +13,7 @@ def train(args, spec) -> RunResult:
     g = seeded(args.seed)
     n = args.limit or 50_000
     z_train, z_test = data.toy_2d(toy, n, seed=args.seed), data.toy_2d(toy, 5000, seed=args.seed + 1)
-    model = spec.model_class()(**spec.config)
-    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    model, ema = new_model(spec)
 
     def loss_fn(idx):
         return cfm_loss(model, z_train[idx], PATHS["condot"], generator=g)

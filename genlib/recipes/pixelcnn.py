@@ -1,19 +1,16 @@
 """PixelSNAIL-lite on 8-bit MNIST: minimise bits/dim (the discretised logistic mixture NLL), EMA weights."""
 from __future__ import annotations
 
-import copy
-
 import torch
 
 from genlib.pixelcnn import bits_per_dim, discretized_logistic_log_prob
-from genlib.train import RunResult, autocast, ema_hook, fit, load_images, seeded
+from genlib.train import RunResult, autocast, ema_hook, fit, load_images, new_model, seeded
 
 
 def train(args, spec) -> RunResult:
     g = seeded(args.seed)
     x_train, _, x_test, _ = load_images(args)
-    model = spec.model_class()(**spec.config)
-    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    model, ema = new_model(spec)
     n_mix = spec.config["n_mix"]
 
     def loss_fn(idx):
