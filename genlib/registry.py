@@ -83,6 +83,14 @@ _specs = [
         "Inception Score in genlib.metrics.",
         metric="test_accuracy"),
     ModelSpec(
+        "cnn_fashion", "genlib.cnn", "MNISTClassifier", dict(in_channels=1, width=32, feature_dim=128, num_classes=10, dropout=0.3),
+        "cnn", dict(epochs=8, batch_size=128, lr=2e-3, warmup=100),
+        "genlib-annotated/cnn-fashion-mnist",
+        "The same small convolutional classifier as `cnn` (conv 32-32, pool, conv 64-64, pool, fc 128, fc 10, batch "
+        "norm, dropout 0.3) trained on Fashion-MNIST with random shifts of up to 2 px and horizontal flips. Input "
+        "(B, 1, 28, 28) in [-1, 1]; output the logits of the 10 clothing classes.",
+        dataset="fashion-mnist", metric="test_accuracy", options=dict(hflip=True)),
+    ModelSpec(
         "flow", "genlib.unet", "UNet", FLOW_UNET, "flow",
         dict(epochs=6, batch_size=128, lr=1e-3, warmup=200, ema_decay=0.999, p_uncond=0.1),
         "genlib-annotated/flow-mnist",

@@ -216,7 +216,7 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, help="peak learning rate (the Noam factor for the Transformer)")
     p.add_argument("--warmup", type=int, help="learning-rate warm-up steps")
     p.add_argument("--data-dir", help="folder with <dataset>/*.gz IDX files (default: $GENLIB_DATA, else download)")
-    p.add_argument("--dataset", default="mnist", choices=data.DATASETS)
+    p.add_argument("--dataset", choices=data.DATASETS, help="image data set (default: the registry entry's dataset)")
     p.add_argument("--out", help="output folder (default: weights/<model>)")
     p.add_argument("--push-to-hub", metavar="REPO", help="also upload the folder to this Hub model repo")
     p.add_argument("--seed", type=int, default=0)
@@ -243,6 +243,8 @@ def parse_args(argv=None):
     for k, v in spec.defaults.items():
         if getattr(args, k, None) is None:
             setattr(args, k, v)
+    if args.dataset is None:  # the spec says what it is trained on (cnn_fashion: fashion-mnist)
+        args.dataset = spec.dataset if spec.dataset in data.DATASETS else "mnist"
     return args
 
 
