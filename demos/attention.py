@@ -38,7 +38,6 @@ N_DRAWS = 2000  # dot products drawn to measure their spread
 MAX_ROWS = MAX_COLS = 16  # largest table the demo takes
 MAX_ABS = 1000.0  # largest entry
 PAD_SIDES = ["end", "start"]
-PAD_SIDE_CHOICES = [("last k keys (right padding)", "end"), ("first k keys (left padding)", "start")]
 EXAMPLES = {
     "cross": dict(
         q=[[2, 0, 0], [0, 2, 0], [0, 0, 2], [1, 1, 1]],
@@ -56,12 +55,15 @@ EXAMPLES = {
         v=[[0, 0], [0, 0], [-1, 0], [0, -1], [0.5, 0.5]],
         causal=True, pad=2, side="start"),
 }
-EXAMPLE_CHOICES = [("cross-attention: 4 queries, 5 keys", "cross"), ("self-attention, causal: 5 tokens", "self_causal"),
-                   ("causal + left padding: 2 pad tokens first", "left_pad_causal")]
 
 ui.add_strings(
     en={
         "attention_title": "Attention basics",
+        "attention_side_end": "last k keys (right padding)",
+        "attention_side_start": "first k keys (left padding)",
+        "attention_example_cross": "cross-attention: 4 queries, 5 keys",
+        "attention_example_self_causal": "self-attention, causal: 5 tokens",
+        "attention_example_left_pad_causal": "causal + left padding: 2 pad tokens first",
         "attention_single_h": "## 1 · One query, five keys",
         "attention_single_intro": "Each key is a point in the plane; its value is a colour. The query scores every key by "
                                   "a dot product, the softmax turns the scores into weights, and the output is the "
@@ -85,6 +87,11 @@ ui.add_strings(
     },
     zh={
         "attention_title": "注意力基础",
+        "attention_side_end": "最后 k 个键（右侧填充）",
+        "attention_side_start": "最前 k 个键（左侧填充）",
+        "attention_example_cross": "交叉注意力：4 个查询，5 个键",
+        "attention_example_self_causal": "因果自注意力：5 个词元",
+        "attention_example_left_pad_causal": "因果 + 左侧填充：前 2 个是填充词元",
         "attention_single_h": "## 1 · 一个查询，五个键",
         "attention_single_intro": "每个键是平面上的一个点，它的值是一种颜色。查询用点积给每个键打分，softmax 把得分变成权重，"
                                   "输出就是这些颜色的加权平均。",
@@ -395,7 +402,7 @@ def example(name="cross"):
     c = ui.Clamped()
     name = c.choice("example", name, list(EXAMPLES), "cross")
     e = EXAMPLES[name]
-    label = dict((v, k) for k, v in EXAMPLE_CHOICES)[name]
+    label = ui.STRINGS["en"][f"attention_example_{name}"]
     tables = ({"headers": _headers(len(e[x][0])), "data": e[x]} for x in ("q", "k", "v"))
     return *tables, e["causal"], e["pad"], e["side"], ui.status(c, f"Example: {label}.")
 
@@ -432,7 +439,7 @@ def build() -> gr.Markdown:
 
         gr.Markdown(ui.t("attention_matrix_h"))
         gr.Markdown(ui.t("attention_matrix_intro"))
-        preset = gr.Radio(EXAMPLE_CHOICES, value="cross", label=ui.t("attention_example"))
+        preset = gr.Radio(ui.choices("attention_example", EXAMPLES), value="cross", label=ui.t("attention_example"))
         with gr.Row():
             q_df = gr.Dataframe(e["q"], headers=_headers(3), datatype="number", type="array", label=ui.t("attention_q"),
                                 interactive=True, show_row_numbers=True, elem_id="attention-q")
@@ -443,7 +450,7 @@ def build() -> gr.Markdown:
         with gr.Row():
             causal = gr.Checkbox(False, label=ui.t("attention_causal"))
             pad = gr.Slider(0, MAX_ROWS, value=0, step=1, label=ui.t("attention_pad"))
-            side = gr.Radio(PAD_SIDE_CHOICES, value="end", label=ui.t("attention_pad_side"))
+            side = gr.Radio(ui.choices("attention_side", ["end", "start"]), value="end", label=ui.t("attention_pad_side"))
         with gr.Row():
             scores_html = gr.HTML(first_m[0], elem_id="attention-scores")
             weights_html = gr.HTML(first_m[1], elem_id="attention-weight-matrix")

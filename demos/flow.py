@@ -23,11 +23,7 @@ TAB_ID = "flow"
 TITLE = "flow_title"
 TOYS = list(data.TOY_SETS)
 MODELS = ("flow", "cnn", *(f"flow2d_{toy}" for toy in TOYS))  # registry names this tab loads, on first use
-TOY_CHOICES = [("two moons", "moons"), ("circles", "circles"), ("checkerboard", "checkerboard"),
-               ("ring of 8 Gaussians", "ring8"), ("Gaussian mixture", "mixture")]
 METHODS = ["euler", "midpoint", "heun", "sde"]
-METHOD_CHOICES = [("ODE · Euler", "euler"), ("ODE · midpoint", "midpoint"), ("ODE · Heun", "heun"),
-                  ("SDE · Euler–Maruyama", "sde")]
 SIGMA_SCHEDULES = ["vanishing", "constant"]
 N_PARTICLES = 3000  # particles behind the density picture (simulated once per set)
 FRAMES = 50  # time frames of that simulation: t = 0, 0.02, ..., 1
@@ -45,6 +41,20 @@ BFLOAT16 = True
 ui.add_strings(
     en={
         "flow_title": "Flow matching",
+        "flow_toy_moons": "two moons",
+        "flow_toy_circles": "circles",
+        "flow_toy_checkerboard": "checkerboard",
+        "flow_toy_ring8": "ring of 8 Gaussians",
+        "flow_toy_mixture": "Gaussian mixture",
+        "flow_method_euler": "ODE · Euler",
+        "flow_method_midpoint": "ODE · midpoint",
+        "flow_method_heun": "ODE · Heun",
+        "flow_method_sde": "SDE · Euler–Maruyama",
+        "flow_schedule_vanishing": "σ (1 − t)",
+        "flow_schedule_constant": "σ constant",
+        "flow_path_condot": "CondOT",
+        "flow_path_vp-cosine": "VP (cosine)",
+        "flow_path_vp-ddpm": "VP (DDPM)",
         "flow_part1": "## Part 1 · Two dimensions, where everything can be seen",
         "flow_toy": "Data set",
         "flow_field_h": "### Density and learned vector field at time t",
@@ -80,6 +90,20 @@ ui.add_strings(
     },
     zh={
         "flow_title": "流匹配",
+        "flow_toy_moons": "双月",
+        "flow_toy_circles": "同心圆",
+        "flow_toy_checkerboard": "棋盘",
+        "flow_toy_ring8": "8 个高斯组成的环",
+        "flow_toy_mixture": "高斯混合",
+        "flow_method_euler": "ODE · 欧拉法",
+        "flow_method_midpoint": "ODE · 中点法",
+        "flow_method_heun": "ODE · Heun 法",
+        "flow_method_sde": "SDE · 欧拉–丸山法",
+        "flow_schedule_vanishing": "σ (1 − t)",
+        "flow_schedule_constant": "σ 为常数",
+        "flow_path_condot": "CondOT",
+        "flow_path_vp-cosine": "VP（余弦）",
+        "flow_path_vp-ddpm": "VP（DDPM）",
         "flow_part1": "## 第一部分 · 二维：一切都看得见",
         "flow_toy": "数据集",
         "flow_field_h": "### 时刻 t 的密度与学到的向量场",
@@ -404,7 +428,7 @@ def build() -> gr.Markdown:
     """Lay out the tab inside an open gr.Tab; returns the note component."""
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("flow_part1"))
-        toy = gr.Radio(TOY_CHOICES, value="moons", label=ui.t("flow_toy"), elem_id="flow-toy")
+        toy = gr.Radio(ui.choices("flow_toy", TOYS), value="moons", label=ui.t("flow_toy"), elem_id="flow-toy")
 
         gr.Markdown(ui.t("flow_field_h"))
         t_slider = gr.Slider(0.0, 1.0, value=0.5, step=1 / FRAMES, label=ui.t("flow_t"), elem_id="flow-t")
@@ -423,7 +447,7 @@ def build() -> gr.Markdown:
         with gr.Row():
             cmp_steps = gr.Slider(1, MAX_STEPS_2D, value=20, step=1, label=ui.t("flow_steps2d"))
             sigma2d = gr.Slider(0.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_sigma"))
-            schedule = gr.Radio([("σ (1 − t)", "vanishing"), ("σ constant", "constant")], value="vanishing",
+            schedule = gr.Radio(ui.choices("flow_schedule", SIGMA_SCHEDULES), value="vanishing",
                                 label=ui.t("flow_sigma_schedule"))
         cmp_btn = gr.Button(ui.t("flow_compare_btn"), elem_id="flow-compare")
         with gr.Row():
@@ -432,7 +456,7 @@ def build() -> gr.Markdown:
 
         gr.Markdown(ui.t("flow_paths_h"))
         with gr.Row():
-            path = gr.Radio([("CondOT", "condot"), ("VP (cosine)", "vp-cosine"), ("VP (DDPM)", "vp-ddpm")],
+            path = gr.Radio(ui.choices("flow_path", PATHS),
                             value="condot", label=ui.t("flow_path"))
             zx = gr.Slider(-3.0, 3.0, value=1.0, step=0.1, label=ui.t("flow_zx"))
             zy = gr.Slider(-3.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_zy"))
@@ -455,7 +479,7 @@ def build() -> gr.Markdown:
             w = gr.Slider(0.0, MAX_W, value=2.0, step=0.1, label=ui.t("flow_w"), elem_id="flow-w")
             steps = gr.Slider(1, MAX_STEPS, value=20, step=1, label=ui.t("flow_steps"))
         with gr.Row():
-            method = gr.Radio(METHOD_CHOICES, value="euler", label=ui.t("flow_method"))
+            method = gr.Radio(ui.choices("flow_method", METHODS), value="euler", label=ui.t("flow_method"))
             sigma = gr.Slider(0.0, 3.0, value=0.5, step=0.1, label=ui.t("flow_sigma"))
         n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_N)
         grid = ui.pixels("flow_samples", 300, elem_id="flow-grid")

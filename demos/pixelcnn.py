@@ -25,12 +25,13 @@ MAX_N = 16
 MAX_COMPLETIONS = 8
 T_MIN, T_MAX = 0.1, 2.0
 VIEWERS = ["masked", "shift", "pixelsnail"]
-VIEWER_CHOICES = [("masked PixelCNN (6 layers)", "masked"), ("shift-based stack, no attention", "shift"),
-                  ("PixelSNAIL (trained)", "pixelsnail")]
 
 ui.add_strings(
     en={
         "pixelcnn_title": "PixelCNN / PixelSNAIL",
+        "pixelcnn_viewer_masked": "masked PixelCNN (6 layers)",
+        "pixelcnn_viewer_shift": "shift-based stack, no attention",
+        "pixelcnn_viewer_pixelsnail": "PixelSNAIL (trained)",
         "pixelcnn_sample_h": "### 1 · Sample, one pixel at a time",
         "pixelcnn_temperature": "Temperature T (p^(1/T) per pixel)",
         "pixelcnn_seed": "Seed",
@@ -51,6 +52,9 @@ ui.add_strings(
     },
     zh={
         "pixelcnn_title": "PixelCNN / PixelSNAIL",
+        "pixelcnn_viewer_masked": "掩码 PixelCNN（6 层）",
+        "pixelcnn_viewer_shift": "基于平移的卷积堆叠（无注意力）",
+        "pixelcnn_viewer_pixelsnail": "PixelSNAIL（已训练）",
         "pixelcnn_sample_h": "### 1 · 采样：一次一个像素",
         "pixelcnn_temperature": "温度 T（对每个像素取 p^(1/T)）",
         "pixelcnn_seed": "随机种子",
@@ -197,7 +201,7 @@ def build() -> gr.Markdown:
         comp_status = ui.status_line()
 
         gr.Markdown(ui.t("pixelcnn_causal_h"))
-        viewer = gr.Radio(VIEWER_CHOICES, value="masked", label=ui.t("pixelcnn_viewer"))
+        viewer = gr.Radio(ui.choices("pixelcnn_viewer", VIEWERS), value="masked", label=ui.t("pixelcnn_viewer"))
         with gr.Row():
             row = gr.Slider(0, px.H - 1, value=14, step=1, label=ui.t("pixelcnn_row"), elem_id="pixelcnn-row")
             col = gr.Slider(0, px.W - 1, value=14, step=1, label=ui.t("pixelcnn_col"))

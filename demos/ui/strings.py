@@ -32,6 +32,11 @@ def t(key: str) -> I18nData:
     return I18nData(key)
 
 
+def choices(prefix: str, values) -> list[tuple[I18nData, str]]:
+    """Radio / dropdown choices whose labels are the UI strings `<prefix>_<value>` (so they follow the language)."""
+    return [(t(f"{prefix}_{v}"), v) for v in values]
+
+
 def note_language(navigator_language: str | None) -> str:
     """Radio value for the browser's language (called on page load with navigator.language)."""
     return notes.language_from_header(navigator_language)
