@@ -19,14 +19,14 @@ HEADER = {
     "that was really trained — on a plain CPU, offline.",
     "zh": "# 生成模型注解\n读懂思想，看每个公式对应的真实代码，再亲手试一试真正训练过的模型——只需普通 CPU，离线也能用。",
 }
-ui.add_strings(en={"app_header": HEADER["en"]}, zh={"app_header": HEADER["zh"]})
+ui.add_strings(en={"app_header": HEADER["en"], "notation": "Notation: one symbol table for all tabs"},
+               zh={"app_header": HEADER["zh"], "notation": "符号表：所有标签页共用"})
 
 
 def set_language(lang: str):
-    """Re-render every tab's note in `lang` ('en' or 'zh'; anything else means English)."""
+    """Re-render every tab's note, then the notation table, in `lang` ('en' or 'zh'; anything else means English)."""
     lang = lang if lang in notes.LANGS else "en"
-    texts = [notes.load(tab.TAB_ID, lang) for tab in TABS]
-    return texts[0] if len(texts) == 1 else texts  # Gradio takes a lone output's value as is
+    return [notes.load(tab.TAB_ID, lang) for tab in TABS] + [notes.load(notes.NOTATION, lang)]
 
 
 def build_app() -> gr.Blocks:
@@ -36,12 +36,15 @@ def build_app() -> gr.Blocks:
                 gr.Markdown(ui.t("app_header"))
             with gr.Column(scale=1, min_width=160):
                 lang = gr.Radio(ui.LANG_CHOICES, value="en", label=ui.t("language"), elem_id="note-language")
+        # the one symbol table of all notes; every note links here (notes.render points "notation.md" at #notation)
+        with gr.Accordion(ui.t("notation"), open=False, elem_id="notation"):
+            notation = gr.Markdown(notes.load(notes.NOTATION, "en"), latex_delimiters=ui.LATEX)
         note_panels = []
         with gr.Tabs():
             for tab in TABS:
                 with gr.Tab(ui.t(tab.TITLE), id=tab.TAB_ID):
                     note_panels.append(tab.build())
-        lang.change(set_language, lang, note_panels, api_name="note_language", show_progress="hidden")
+        lang.change(set_language, lang, note_panels + [notation], api_name="note_language", show_progress="hidden")
         # On page load, follow the browser's language (navigator.language, e.g. "zh-CN").
         # The JS result replaces the radio's input value, so it must already be one of the choices.
         demo.load(ui.note_language, lang, lang, js=ui.BROWSER_LANGUAGE_JS, show_progress="hidden",

@@ -25,6 +25,8 @@ from pathlib import Path
 
 NOTES_DIR = Path(__file__).resolve().parents[1] / "notes"
 LANGS = ("en", "zh")
+NOTATION = "notation"  # notes/<lang>/notation.md: the symbol table every note links to
+NOTATION_LINK = re.compile(r"\]\(notation\.md(#[\w-]*)?\)")
 CODE_MARKER = re.compile(r"^<!--\s*code:\s*([\w.]+)\s*-->\s*$", re.MULTILINE)
 TEST_MARKER = re.compile(r"<!--\s*test:\s*([\w/.]+\.py)::(\w+)\s*-->")
 
@@ -56,7 +58,9 @@ def code_block(dotted: str) -> str:
 
 
 def render(text: str) -> str:
-    """Replace every code marker with the live source."""
+    """Replace every code marker with the live source, and point links to notation.md at the page's notation
+    panel (#notation), since the app serves notes, not files."""
+    text = NOTATION_LINK.sub("](#notation)", text)
     return CODE_MARKER.sub(lambda m: code_block(m.group(1)), text)
 
 

@@ -98,7 +98,7 @@ def test_language_switch_renders_every_note(lang):
     import app
 
     texts = app.set_language(lang)
-    texts = [texts] if isinstance(texts, str) else texts
-    assert len(texts) == len(app.TABS)
+    assert len(texts) == len(app.TABS) + 1  # every tab's note, then the notation table
+    assert ("符号表" in texts[-1]) == (lang == "zh") and "#notation" in texts[0]
     assert ("去噪扩散模型" in texts[0]) == (lang == "zh")
     assert ("流匹配" in texts[1]) == (lang == "zh") and "arXiv:2506.02070" in texts[1]

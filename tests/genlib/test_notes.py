@@ -59,3 +59,14 @@ def test_code_block_is_the_current_source():
                                          ("fr-FR,zh;q=0.5", "zh"), ("", "en"), (None, "en"), ("de", "en")])
 def test_language_choice(header, lang):
     assert notes.language_from_header(header) == lang
+
+
+@pytest.mark.parametrize("lang", notes.LANGS)
+def test_notation_links_point_at_the_pages_notation_panel(lang):
+    """Every note links to the notation table; in the app that is the #notation panel, not a file."""
+    raw = {tab: (notes.NOTES_DIR / lang / f"{tab}.md").read_text(encoding="utf-8") for tab in TAB_IDS}
+    for tab, text in raw.items():
+        rendered = notes.load(tab, lang)
+        assert "](notation.md" not in rendered
+        assert rendered.count("](#notation)") == len(notes.NOTATION_LINK.findall(text)) >= 1, tab
+    assert notes.load(notes.NOTATION, lang).startswith("# ")
