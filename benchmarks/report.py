@@ -15,6 +15,65 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def platform_section(startup: dict, load: dict, cheap_only: dict) -> list[str]:
+    """Start-up, memory and latency under many clients: what every tab costs the app (issue 9)."""
+    out = []
+    if startup:
+        c, m, pt = startup["cold_start"], startup["memory"], startup["per_tab"]
+        out += [f"## Start-up and memory with every tab (`{startup['command']}`)", "",
+                "| figure | value | n | target |", "|---|---:|---:|---|",
+                f"| cold start of `python app.py` until the page is served | {c['median_s']} s (runs {', '.join(map(str, c['runs_s']))}) | {c['n']} | ≤ 5 s: {verdict(c['median_s'] <= 5)} |",
+                f"| server RSS when the page is served | {m['rss_served_mb']} MB | 1 | |",
+                f"| server RSS after every tab was used once ({len(m['calls'])} calls) | {m['rss_after_every_tab_mb']} MB | 1 | ≤ 1.5 GB: {verdict(m['rss_after_every_tab_mb'] <= 1536)} |",
+                f"| import of gradio / torch / the whole app | {pt['imports_s']['gradio']} s / {pt['imports_s']['torch']} s / {pt['imports_s']['app']} s | {pt['n']} | |",
+                "", "What each tab adds (medians; import = its module and the genlib modules it is first to import, after "
+                "gradio and torch; build = `build()` inside a page; first use = reading the weights of all its models "
+                "in a fresh process, which its first action waits for):", "",
+                "| tab | import | build | first use: weights | models |", "|---|---:|---:|---:|---|"]
+        for t in pt["tabs"]:
+            first = "missing" if t["first_use_weights_s"] is None else f"{t['first_use_weights_s']} s"
+            out.append(f"| {t['tab']} | {t['import_s'] * 1000:.0f} ms | {t['build_s'] * 1000:.0f} ms | {first} | {', '.join(t['models']) or '—'} |")
+        worst = max((t["first_use_weights_s"] or 0) for t in pt["tabs"])
+        out += ["", f"Target: the first action of a tab waits ≤ 1 s for its weights — {verdict(worst <= 1)} (worst {worst} s).", ""]
+    for res, title in ((load, "mixed load"), (cheap_only, "cheap events and decodes only")):
+        if not res:
+            continue
+        k = res["by_kind"]
+        out += [f"## Latency with {res['clients']} clients, {title} (`{res['command']}`)", "",
+                f"{res['clients']} gradio_client clients without think time for {res['seconds']:g} s, in the benchmark's "
+                "process on the same 2 cores as the server. Mix (weights): "
+                + ", ".join(f"`{api}` {v['weight']}" for api, v in res["mix"].items()) + ".", "",
+                "| endpoint | kind | n | errors | p50 | p95 |", "|---|---|---:|---:|---:|---:|"]
+        for api, e in res["endpoints"].items():
+            out.append(f"| `{api}` | {e['kind']} | {e['n']} | {e['errors']} | {e['p50_s']} s | {e['p95_s']} s |")
+        cheap, quick = k["cheap"], k["quick_model"]
+        out += ["", f"Requests per second: {res['requests_per_s']}. Errors: {res['errors']} {res['error_types'] or ''}. "
+                f"RSS {res['rss']['served_mb']} MB served, {res['rss']['after_warm_up_mb']} MB after a warm-up pass, "
+                f"{res['rss']['after_load_mb']} MB after the load ({res['rss']['growth_after_warm_up_pct']} %).", "",
+                f"Targets: 0 errors — {verdict(res['errors'] == 0)}; cheap-event p95 ≤ 0.5 s — {verdict(cheap['p95_s'] <= 0.5)} "
+                f"({cheap['p95_s']} s); decode p95 ≤ 1 s — {verdict(quick['p95_s'] is not None and quick['p95_s'] <= 1)} "
+                f"({quick['p95_s']} s); RSS growth ≤ 10 % — {verdict(res['rss']['growth_after_warm_up_pct'] <= 10)}.", ""]
+    return out
+
+
+def registry_section() -> list[str]:
+    """Every model of genlib.registry with the run its metrics.json recorded (`python genlib/train.py --list`)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from genlib import registry
+
+    out = ["## Trained models (`python genlib/train.py --list`)", "",
+           "| model | command | data | wall time | hardware | final metric |", "|---|---|---|---:|---|---|"]
+    for spec in registry.MODELS.values():
+        m = _load(ROOT / "weights" / spec.name / "metrics.json")
+        value = m.get("final", {}).get(spec.metric)
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        wall = f"{m['wall_time_s'] / 60:.1f} min" if m else "not trained"
+        out.append(f"| {spec.name} | `{spec.command}` | {spec.dataset} | {wall} | {m.get('hardware', '')} | {spec.metric} = {shown} |")
+    return out + [""]
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -26,6 +85,8 @@ def main() -> None:
              "names the command that produced it; rerun it to refresh the JSON in `benchmarks/results/`, then "
              "`python benchmarks/report.py`.", ""]
     rows = []
+    lines += platform_section(_load(RESULTS / "startup.json"), _load(RESULTS / "load.json"), _load(RESULTS / "load_cheap_only.json"))
+    lines += registry_section()
     if speed:
         s, a, sm = speed["cold_start"], speed["api"], speed["sampling_16"]
         cmds = speed.get("commands", {})
