@@ -24,7 +24,7 @@ TAB_ID = "transformer"
 TITLE = "transformer_title"
 MODELS = ("transformer_numbers", "transformer_zh_numbers", "transformer_copy")  # registry names this tab loads, on first use
 TASKS = list(data.SEQ_TASKS)
-TASK_CHOICES = [("number words → digits", "numbers"), ("Chinese numerals → digits", "zh_numbers"), ("copy digits", "copy")]
+TASK_CHOICES = ["numbers", "zh_numbers", "copy"]  # radio order; labels are the UI strings transformer_task_<task>
 METHODS = ["greedy", "beam", "sample"]
 MAX_CHARS = 300  # longer inputs are refused before any work
 MAX_BEAM = 8
@@ -41,6 +41,9 @@ ui.add_strings(
         "transformer_title": "Transformer",
         "transformer_run_h": "### Decode an input",
         "transformer_task": "Task",
+        "transformer_task_numbers": "English number words → digits",
+        "transformer_task_zh_numbers": "Chinese numerals → digits",
+        "transformer_task_copy": "copy digits",
         "transformer_input": "Input",
         "transformer_method": "Decoding",
         "transformer_beam": "Beam width",
@@ -65,6 +68,9 @@ ui.add_strings(
         "transformer_title": "Transformer",
         "transformer_run_h": "### 解码一个输入",
         "transformer_task": "任务",
+        "transformer_task_numbers": "英文数词 → 阿拉伯数字",
+        "transformer_task_zh_numbers": "中文数字 → 阿拉伯数字",
+        "transformer_task_copy": "复制数字",
         "transformer_input": "输入",
         "transformer_method": "解码方式",
         "transformer_beam": "束宽",
@@ -278,7 +284,7 @@ def build() -> gr.Markdown:
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("transformer_run_h"))
         with gr.Row():
-            task = gr.Radio(TASK_CHOICES, value="numbers", label=ui.t("transformer_task"))
+            task = gr.Radio(ui.choices("transformer_task", TASK_CHOICES), value="numbers", label=ui.t("transformer_task"))
             method = gr.Radio(METHODS, value="greedy", label=ui.t("transformer_method"))
         text = gr.Textbox(EXAMPLES["numbers"][0], label=ui.t("transformer_input"), max_lines=2, elem_id="transformer-input")
         example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["zh_numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
