@@ -4,6 +4,8 @@
     python genlib/train.py ddpm --data-dir ../shared/data [--epochs N] [--out DIR] [--push-to-hub REPO] [--seed S]
     python genlib/train.py flow2d_moons                 (toy and sequence tasks generate their own data)
     python genlib/train.py <model> --help               the model's own flags and defaults
+    torchrun --nproc_per_node 2 genlib/train.py <model>  data-parallel: the same run on N processes (gloo on CPU,
+                                                        nccl on GPU), each on 1/N of every batch
 
 This file holds only what every model shares: the command line (built from genlib.registry), the fit loop (AdamW,
 warm-up + cosine learning rate, gradient clipping, EMA, bfloat16 autocast, tqdm), metrics.json, the model card and
@@ -16,6 +18,7 @@ import argparse
 import copy
 import json
 import math
+import os
 import platform
 import sys
 import time
@@ -43,6 +46,37 @@ class TrainingError(RuntimeError):
 class RunResult:
     model: torch.nn.Module  # the weights to save (the EMA copy where there is one)
     metrics: dict
+
+
+# ---- data parallelism (torchrun) -----------------------------------------------------------------------
+def world() -> tuple[int, int]:
+    """(rank, number of processes): (0, 1) for a plain run; torchrun sets RANK and WORLD_SIZE."""
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def init_distributed() -> None:
+    """Join torchrun's process group once: nccl when this process has a GPU, else gloo (CPU)."""
+    import torch.distributed as dist
+
+    if world()[1] > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+
+
+def average_gradients(model: torch.nn.Module, size: int) -> None:
+    """All-reduce every gradient and divide by the number of processes: with equal shards, the gradient of the mean
+    loss over the whole batch (what DistributedDataParallel's reducer computes, without its bucketing). Done by hand
+    because the recipes' loss closures call the module itself, not a DDP wrapper."""
+    for p in model.parameters():
+        if p.grad is not None:
+            all_mean(p.grad, size)
+
+
+def all_mean(x: torch.Tensor, size: int) -> torch.Tensor:
+    """The mean of x over the processes (in place)."""
+    import torch.distributed as dist
+
+    dist.all_reduce(x, op=dist.ReduceOp.SUM)
+    return x.div_(size)
 
 
 # ---- the pieces recipes share ------------------------------------------------------------------------
@@ -102,20 +136,35 @@ def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay:
     gradient clipping, a tqdm bar, and a loss curve of `log_points` running means ([step, loss] pairs).
 
     loss_fn(idx) -> scalar loss for the training examples at `idx`; after_step(step) runs after each update.
+
+    Under torchrun with N processes, every process draws the same shuffled batch (a permutation generator seeded
+    alike on all ranks: the DistributedSampler of this index-based loop) and takes every N-th example of it; the
+    gradients are averaged before each step, so the N processes take the same steps as one process on the whole
+    batch. Their noise and augmentation generator `g` is reseeded per rank. Only rank 0 shows progress.
     """
+    rank, size = world()
+    if args.batch_size % size:
+        raise TrainingError(f"--batch-size {args.batch_size} must be divisible by the {size} processes")
+    order = g
+    if size > 1:
+        order = torch.Generator().manual_seed(args.seed)  # the same permutation on every rank
+        g.manual_seed(args.seed + 1 + rank)  # different noise / augmentation per rank
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=weight_decay, betas=betas, eps=eps)
     total = (n_train // args.batch_size) * args.epochs
     curve, running, step = [], [], 0
     log_every = max(1, total // log_points)
-    with tqdm(total=total, desc=args.model, unit="step", mininterval=5) as bar:
+    with tqdm(total=total, desc=args.model, unit="step", mininterval=5, disable=rank > 0) as bar:
         for _ in range(args.epochs):
             model.train()
-            for idx in _batches(n_train, args.batch_size, g):
+            for idx in _batches(n_train, args.batch_size, order):
                 for group in opt.param_groups:
                     group["lr"] = schedule(step) if schedule else lr_at(step, total, args.lr, args.warmup)
-                loss = loss_fn(idx)
+                loss = loss_fn(idx[rank::size])  # this process's 1/size of the batch
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                if size > 1:
+                    average_gradients(model, size)
+                    loss = all_mean(loss.detach().clone(), size)  # the logged loss is the whole batch's
                 if clip is not None:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
                 opt.step()
@@ -268,6 +317,8 @@ def list_models(weights_dir: Path | None = None) -> str:
 def main(argv=None) -> Path:
     args = parse_args(argv)
     spec = registry.MODELS[args.model]
+    init_distributed()
+    rank, size = world()
     if args.threads:
         torch.set_num_threads(args.threads)
     out = Path(args.out) if args.out else ROOT / "weights" / args.model
@@ -285,11 +336,14 @@ def main(argv=None) -> Path:
         "seed": args.seed,
         "lr": args.lr,
         "wall_time_s": round(wall, 1),
-        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
+        "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
+                    + (f" x {size} processes (torchrun)" if size > 1 else ""),
         "torch": torch.__version__,
         "command": "python genlib/train.py " + " ".join(sys.argv[1:] if argv is None else argv),
         **result.metrics,
     }
+    if rank > 0:  # rank 0 writes the folder, the card and the upload; the others hold the same weights
+        return out
     out.mkdir(parents=True, exist_ok=True)
     result.model.save_pretrained(out)  # config.json + model.safetensors (PyTorchModelHubMixin)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
@@ -302,6 +356,8 @@ def main(argv=None) -> Path:
 
 def cli(argv=None) -> int:
     """main() for the shell: a problem the user can fix ends in one line on stderr and exit status 2."""
+    import torch.distributed as dist
+
     try:
         main(argv)
     except TrainingError as err:
@@ -310,6 +366,9 @@ def cli(argv=None) -> int:
     except KeyboardInterrupt:
         print("train.py: interrupted; nothing was written.", file=sys.stderr)
         return 130
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
     return 0
 
 
