@@ -212,7 +212,7 @@ def perceptron(X, y, max_epochs: int = 100) -> PerceptronRun:
     return PerceptronRun(np.array(weights), np.array(mistakes, dtype=np.int64), max_epochs, False)
 
 
-def max_margin_direction(X, y, iters: int = 2000) -> tuple[np.ndarray, float]:
+def max_margin_direction(X, y, iters: int = 500) -> tuple[np.ndarray, float]:
     """A unit w_hat separating the augmented samples with the largest margin we can find, and that margin
     gamma = min_i y_i w_hat^T x_hat_i (<= 0 when the data are not separable).
 
@@ -224,10 +224,14 @@ def max_margin_direction(X, y, iters: int = 2000) -> tuple[np.ndarray, float]:
     sq = (Z**2).sum(1)
     alpha, u = np.zeros(len(y)), np.zeros(Xh.shape[1])
     for _ in range(iters):
+        moved = 0.0
         for i in range(len(y)):
             new = max(0.0, alpha[i] - (Z[i] @ u - 1.0) / sq[i])
             u += (new - alpha[i]) * Z[i]
+            moved = max(moved, abs(new - alpha[i]))
             alpha[i] = new
+        if moved < 1e-9:  # a full pass changed nothing: converged
+            break
     norm = np.linalg.norm(u)
     if norm == 0:
         return u, 0.0
