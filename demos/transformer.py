@@ -28,8 +28,7 @@ TASK_CHOICES = ["numbers", "zh_numbers", "copy"]  # radio order; labels are the 
 METHODS = ["greedy", "beam", "sample"]
 MAX_CHARS = 300  # longer inputs are refused before any work
 MAX_BEAM = 8
-KINDS = [("encoder self-attention", "enc_self"), ("decoder self-attention (masked)", "dec_self"),
-         ("decoder–encoder attention", "dec_src")]
+KINDS = ["enc_self", "dec_self", "dec_src"]  # labels: the UI strings transformer_kind_<kind>
 EXAMPLES = {"numbers": ["three hundred and twelve", "fourteen thousand and seven", "nine hundred and ninety nine thousand",
                         "twenty one thousand four hundred and fifty", "seventeen", "one hundred thousand and thirteen",
                         "a hundred and twenty thousand", "three hundred thousand thirty"],
@@ -44,6 +43,12 @@ ui.add_strings(
         "transformer_task_numbers": "English number words → digits",
         "transformer_task_zh_numbers": "Chinese numerals → digits",
         "transformer_task_copy": "copy digits",
+        "transformer_method_greedy": "greedy",
+        "transformer_method_beam": "beam search",
+        "transformer_method_sample": "sampling",
+        "transformer_kind_enc_self": "encoder self-attention",
+        "transformer_kind_dec_self": "decoder self-attention (masked)",
+        "transformer_kind_dec_src": "decoder–encoder attention",
         "transformer_input": "Input",
         "transformer_method": "Decoding",
         "transformer_beam": "Beam width",
@@ -71,6 +76,12 @@ ui.add_strings(
         "transformer_task_numbers": "英文数词 → 阿拉伯数字",
         "transformer_task_zh_numbers": "中文数字 → 阿拉伯数字",
         "transformer_task_copy": "复制数字",
+        "transformer_method_greedy": "贪心解码",
+        "transformer_method_beam": "束搜索",
+        "transformer_method_sample": "采样",
+        "transformer_kind_enc_self": "编码器自注意力",
+        "transformer_kind_dec_self": "解码器自注意力（带掩码）",
+        "transformer_kind_dec_src": "解码器–编码器注意力",
         "transformer_input": "输入",
         "transformer_method": "解码方式",
         "transformer_beam": "束宽",
@@ -158,7 +169,7 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
     beam = c.int("beam width", beam, 1, MAX_BEAM, 4)
     temperature = c.float("temperature", temperature, 0.05, 5.0, 1.0)
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
-    kind = c.choice("attention", kind, [k for _, k in KINDS], "dec_src")
+    kind = c.choice("attention", kind, KINDS, "dec_src")
     spec = data.SEQ_TASKS[task]
     text = "" if text is None else str(text)
     if len(text) > MAX_CHARS:
@@ -285,7 +296,7 @@ def build() -> gr.Markdown:
         gr.Markdown(ui.t("transformer_run_h"))
         with gr.Row():
             task = gr.Radio(ui.choices("transformer_task", TASK_CHOICES), value="numbers", label=ui.t("transformer_task"))
-            method = gr.Radio(METHODS, value="greedy", label=ui.t("transformer_method"))
+            method = gr.Radio(ui.choices("transformer_method", METHODS), value="greedy", label=ui.t("transformer_method"))
         text = gr.Textbox(EXAMPLES["numbers"][0], label=ui.t("transformer_input"), max_lines=2, elem_id="transformer-input")
         example = gr.Dropdown(EXAMPLES["numbers"] + EXAMPLES["zh_numbers"] + EXAMPLES["copy"], label=ui.t("transformer_examples"), value=None)
         with gr.Row():
@@ -297,7 +308,7 @@ def build() -> gr.Markdown:
         status = gr.Markdown()
         steps = gr.HTML(elem_id="transformer-steps")
         gr.Markdown(ui.t("transformer_attn_h"))
-        kind = gr.Radio(KINDS, value="dec_src", label=ui.t("transformer_kind"))
+        kind = gr.Radio(ui.choices("transformer_kind", KINDS), value="dec_src", label=ui.t("transformer_kind"))
         attn = gr.HTML(elem_id="transformer-attn")
 
         gr.Markdown(ui.t("transformer_parts_h"))
