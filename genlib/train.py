@@ -236,6 +236,14 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
+def upload_plan(folder: Path, repo_id: str) -> str:
+    """What push_to_hub would upload: every file of the folder with its size (--dry-run)."""
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    rows = "\n".join(f"  {p.name:20} {p.stat().st_size:>10,} bytes" for p in files)
+    return (f"dry run: would create (if missing) the model repo {repo_id} and upload {len(files)} files from {folder}:\n"
+            f"{rows}\nnothing was uploaded; after a real upload, pin the printed commit in genlib/registry.py (revision).")
+
+
 def push_to_hub(folder: Path, repo_id: str, token: str | None = None) -> str:
     """Upload the weights folder to a Hub model repo (created if missing); returns the commit URL."""
     from huggingface_hub import HfApi
@@ -268,6 +276,7 @@ def parse_args(argv=None):
     p.add_argument("--dataset", choices=data.DATASETS, help="image data set (default: the registry entry's dataset)")
     p.add_argument("--out", help="output folder (default: weights/<model>)")
     p.add_argument("--push-to-hub", metavar="REPO", help="also upload the folder to this Hub model repo")
+    p.add_argument("--dry-run", action="store_true", help="with --push-to-hub: list what would be uploaded, upload nothing")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=0, help="use only the first N examples (smoke tests)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
@@ -350,7 +359,7 @@ def main(argv=None) -> Path:
     write_model_card(out, spec, metrics, args.push_to_hub)
     print(f"wrote {out} in {wall / 60:.1f} min: {json.dumps(metrics['final'])}")
     if args.push_to_hub:
-        print("pushed:", push_to_hub(out, args.push_to_hub))
+        print(upload_plan(out, args.push_to_hub) if args.dry_run else f"pushed: {push_to_hub(out, args.push_to_hub)}")
     return out
 
 

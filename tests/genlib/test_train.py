@@ -98,3 +98,21 @@ def test_transformer_smoke_run_averages_checkpoints(tmp_path):
     assert m["checkpoints_averaged"] == 5 and m["steps"] == 10 and m["heldout_pairs"] == 10_000
     assert m["final"]["heldout_shapes_at_100"].endswith("of 100")
     assert 0.0 <= m["final"]["heldout_exact_match_averaged"] <= 1.0 and m["final"]["kept"] in ("averaged", "last")
+
+
+def test_push_to_hub_dry_run_lists_the_upload_and_calls_no_api(tmp_path, tiny_data, monkeypatch, capsys):
+    import huggingface_hub
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a dry run must not call the Hub")
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", refuse)
+    monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", refuse)
+    out = train.main(["cnn", "--epochs", "1", "--batch-size", "16", "--limit", "32", "--data-dir", str(tiny_data),
+                      "--out", str(tmp_path / "cnn"), "--push-to-hub", "me/cnn-test", "--dry-run"])
+    plan = capsys.readouterr().out
+    assert "dry run: would create (if missing) the model repo me/cnn-test and upload 4 files" in plan
+    for name in ("README.md", "config.json", "metrics.json", "model.safetensors"):
+        assert f"  {name}" in plan and (out / name).exists()
+    card = (out / "README.md").read_text()
+    assert "me/cnn-test" in card and "CC BY-SA 3.0" in card and "test_accuracy" in card  # metrics and data licence
