@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 ASSET_PATH = Path(__file__).resolve().parent / "assets" / "eval_sample.npz"
 PER_CLASS = 200  # bundled test images per class and data set
@@ -119,16 +120,19 @@ def logistic_regression(X, y, X_test, l2: float = 1.0, steps: int = 12, seed: in
     """Logistic regression fitted by Newton's method (Zhou eq. 3.27-3.31) with an L2 penalty l2 |w|^2 / 2;
     returns p(y = 1 | x) on X_test."""
     X, y = _check_fit(X, y)
-    A = np.hstack([X, np.ones((len(X), 1))])  # (n, d + 1): beta = (w; b)
-    beta = np.zeros(A.shape[1])
-    penalty = l2 * np.eye(A.shape[1])
+    # torch (float64) for the matrix work: its thread count is the app's to set (numpy's BLAS spins on 2 busy cores)
+    A = torch.from_numpy(np.hstack([X, np.ones((len(X), 1))]))  # (n, d + 1): beta = (w; b)
+    t = torch.from_numpy(y.astype(np.float64))
+    beta = torch.zeros(A.shape[1], dtype=torch.float64)
+    penalty = l2 * torch.eye(A.shape[1], dtype=torch.float64)
     penalty[-1, -1] = 0.0  # the bias is not penalised
     for _ in range(steps):
-        p = _sigmoid(A @ beta)  # (n,)
-        grad = A.T @ (p - y) + penalty @ beta  # first derivative of the penalised negative log-likelihood
+        p = torch.sigmoid(A @ beta)  # (n,)
+        grad = A.T @ (p - t) + penalty @ beta  # first derivative of the penalised negative log-likelihood
         hess = (A * (p * (1 - p))[:, None]).T @ A + penalty  # second derivative
-        beta -= np.linalg.solve(hess + 1e-9 * np.eye(len(beta)), grad)
-    return _sigmoid(np.hstack([np.asarray(X_test, dtype=np.float64), np.ones((len(X_test), 1))]) @ beta)
+        beta = beta - torch.linalg.solve(hess, grad)  # Newton step (eq. 3.29)
+    A_test = torch.from_numpy(np.hstack([np.asarray(X_test, dtype=np.float64), np.ones((len(X_test), 1))]))
+    return torch.sigmoid(A_test @ beta).numpy()
 
 
 def perceptron(X, y, X_test, epochs: int = 10, seed: int = 0) -> np.ndarray:
@@ -148,8 +152,8 @@ def perceptron(X, y, X_test, epochs: int = 10, seed: int = 0) -> np.ndarray:
 
 def _nearest(X, X_test, k: int) -> np.ndarray:
     """Indices (m, k) of the k nearest training points of each test point (Euclidean; ties by index)."""
-    X_test = np.asarray(X_test, dtype=np.float64)
-    d2 = (X_test ** 2).sum(1)[:, None] - 2 * X_test @ X.T + (X ** 2).sum(1)[None]  # (m, n)
+    Q, P = torch.from_numpy(np.asarray(X_test, dtype=np.float64)), torch.from_numpy(np.asarray(X, dtype=np.float64))
+    d2 = ((Q ** 2).sum(1)[:, None] - 2 * Q @ P.T + (P ** 2).sum(1)[None]).numpy()  # (m, n) squared distances
     return np.argsort(d2, axis=1, kind="stable")[:, :k]
 
 
