@@ -56,6 +56,22 @@ def platform_section(startup: dict, load: dict, cheap_only: dict) -> list[str]:
     return out
 
 
+def batching_section(b: dict) -> list[str]:
+    """Whether one batched pass for several users' sampling requests would raise throughput."""
+    if not b:
+        return []
+    out = [f"## Batching concurrent sampling requests (`{b['command']}`)", "",
+           f"{b['sampler']}, {b['threads']} intra-op thread (as the app samples), median of {b['n']}, interleaved:", "",
+           "| requests | one after another | one batched run | throughput gain |", "|---:|---:|---:|---:|"]
+    for k, r in b["requests"].items():
+        out.append(f"| {k} | {r['separate_s']} s | {r['batched_s']} s | {r['throughput_gain']}× |")
+    gains = [r["throughput_gain"] for r in b["requests"].values()]
+    out += ["", f"On this CPU a convolution over 16 images already keeps the core busy, so batching gains "
+            f"{min(gains)}–{max(gains)}×, while every user in a batch would wait for the slowest and no frame could "
+            "be streamed per user (Gradio's `batch=True` does not take generators). Not adopted.", ""]
+    return out
+
+
 def registry_section() -> list[str]:
     """Every model of genlib.registry with the run its metrics.json recorded (`python genlib/train.py --list`)."""
     import sys
@@ -86,6 +102,7 @@ def main() -> None:
              "`python benchmarks/report.py`.", ""]
     rows = []
     lines += platform_section(_load(RESULTS / "startup.json"), _load(RESULTS / "load.json"), _load(RESULTS / "load_cheap_only.json"))
+    lines += batching_section(_load(RESULTS / "batching.json"))
     lines += registry_section()
     if speed:
         s, a, sm = speed["cold_start"], speed["api"], speed["sampling_16"]
