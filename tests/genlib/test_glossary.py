@@ -19,7 +19,8 @@ TABS = sorted(p.stem for p in (NOTES / "en").glob("*.md") if p.stem != "notation
 ZH_NOTES = sorted((NOTES / "zh").glob("*.md"))
 # Names and symbols that stay as they are in the Chinese UI.
 ALLOWED_LATIN = {"CFM", "DDIM", "Heun", "DDPM", "EMA", "MNIST", "Noam", "ODE", "SDE", "PixelCNN", "PixelSNAIL", "Transformer",
-                 "CondOT", "VP", "softmax", "bits", "dim", "QK", "L_simple", "d_k", "d_v", "d_model", "x_t", "x_0"}
+                 "CondOT", "VP", "softmax", "bits", "dim", "QK", "L_simple", "d_k", "d_v", "d_model", "x_t", "x_0",
+                 "AUC", "ROC", "Fashion", "Friedman", "Nemenyi", "McNemar"}
 
 
 def _prose(text: str) -> str:
