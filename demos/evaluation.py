@@ -590,7 +590,7 @@ def build() -> gr.Markdown:
         gr.Markdown(ui.t("eval_costs_h"))
         gr.Markdown(ui.t("eval_costs_intro"))
         cost_df = gr.Dataframe([[0, 1], [5, 0]], headers=["pred +", "pred −"], datatype="number", type="array",
-                               row_count=(2, "fixed"), col_count=(2, "fixed"), interactive=True,
+                               row_count=(2, "fixed"), column_count=(2, "fixed"), interactive=True,
                                label=ui.t("eval_cost"), elem_id="eval-cost")
         cost_html = gr.HTML(elem_id="eval-cost-curve")
         cost_status = ui.status_line()

@@ -236,3 +236,19 @@ def test_pixelcnn_endpoints(client):
     assert "blind spot" in status and "later pixels with influence: 0." in status
     img, status = client.predict("pixelsnail", 20, 10, api_name="/pixelcnn_influence")
     assert "(all of them)" in status
+
+
+def test_eval_endpoints(client):
+    cm, pr, roc, status = client.predict("mnist_3v5", "logistic", 1.0, 0.3, 2.0, api_name="/eval_scores")
+    assert roc.startswith("<svg") and "AUC = " in status and "F_β(β = 2)" in status
+    svg, status = client.predict("mnist_3v5", "logistic", 1.0, 0.3, {"headers": ["a", "b"], "data": [[0, None], [1, 0]]},
+                                 api_name="/eval_costs")
+    assert svg == "" and "⛔" in status  # an empty cost entry: a message, not a crash
+    table, cd, status = client.predict(["logistic", "stump"], "blobs", 5, 0.05, 0.1, 0, api_name="/eval_tests")
+    assert "| McNemar" in table and "CD = " in cd
+    with pytest.raises(AppError, match="greater than maximum value 0.2"):  # alpha outside the slider
+        client.predict(["logistic", "stump"], "blobs", 5, 0.5, 0.1, 0, api_name="/eval_tests")
+    with pytest.raises(AppError, match="greater than maximum value 20"):  # k folds
+        client.predict(["logistic", "stump"], "blobs", 10**6, 0.05, 0.1, 0, api_name="/eval_tests")
+    where, est, status = client.predict("blobs", "knn7", 1.0, "kfold", 0.3, True, 20, 30, -1, api_name="/eval_split")
+    assert "using 6" in status and "seed: -1 is outside" in status  # work per request is bounded

@@ -162,3 +162,36 @@ def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
         page.wait_for_selector("#pixelcnn-grid img", timeout=60_000)
     finally:
         ctx.close()
+
+
+def test_eval_tab_threshold_moves_the_roc_point(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        page.get_by_role("tab", name="模型评估").click()
+        page.wait_for_selector("#eval-note .katex", timeout=30_000)
+        _wait_text(page, "#eval-scores-status", "AUC")
+        before = page.locator("#eval-roc").inner_html()
+        box = page.locator("#eval-threshold input[type=number]").first
+        box.fill("0.95")
+        box.press("Enter")
+        page.wait_for_function("(b) => document.querySelector('#eval-roc').innerHTML !== b", arg=before, timeout=20_000)
+        _wait_text(page, "#eval-scores-status", "threshold 0.950")
+    finally:
+        ctx.close()
+
+
+def test_a_shared_link_restores_the_tab_and_its_controls_and_runs_it_once(browser, server):
+    """?tab=pixelcnn&n=4&seed=3 selects the tab, sets the controls, samples once; bad parameters get a notice."""
+    ctx, page = _open(browser, server + "?tab=pixelcnn&n=4&seed=3&temperature=99&bogus=1", "en-US")
+    try:
+        _wait_text(page, "#link-notice", "'bogus' was ignored")
+        _wait_text(page, "#link-notice", "'temperature=99' was ignored: outside [0.1, 2]")
+        page.wait_for_selector("#pixelcnn-grid img", timeout=90_000)  # the primary action ran once, on its own
+        assert page.get_by_role("tab", name="PixelCNN / PixelSNAIL").get_attribute("aria-selected") == "true"
+        page.locator("#pixelcnn-copy-link").click()
+        page.wait_for_function("() => (document.querySelector('#pixelcnn-link textarea, #pixelcnn-link input') || {}).value"
+                               "?.includes('tab=pixelcnn')", timeout=30_000)
+        link = page.locator("#pixelcnn-link textarea, #pixelcnn-link input").first.input_value()
+        assert "n=4" in link and "seed=3" in link and "temperature=1" in link  # the restored values, not the bad one
+    finally:
+        ctx.close()
