@@ -30,6 +30,7 @@ def set_language(lang: str):
 
 
 def build_app() -> gr.Blocks:
+    ui.links.LINKS.clear()  # the tabs built below register their links
     with gr.Blocks(title="Annotated Generative Models") as demo:
         with gr.Row():
             with gr.Column(scale=5):
@@ -39,8 +40,9 @@ def build_app() -> gr.Blocks:
         # the one symbol table of all notes; every note links here (notes.render points "notation.md" at #notation)
         with gr.Accordion(ui.t("notation"), open=False, elem_id="notation"):
             notation = gr.Markdown(notes.load(notes.NOTATION, "en"), latex_delimiters=ui.LATEX)
+        link_notice = gr.Markdown(elem_id="link-notice")  # what a shared link could not restore
         note_panels = []
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             for tab in TABS:
                 with gr.Tab(ui.t(tab.TITLE), id=tab.TAB_ID):
                     note_panels.append(tab.build())
@@ -49,6 +51,12 @@ def build_app() -> gr.Blocks:
         # The JS result replaces the radio's input value, so it must already be one of the choices.
         demo.load(ui.note_language, lang, lang, js=ui.BROWSER_LANGUAGE_JS, show_progress="hidden",
                   api_visibility="private")
+        # A shared link (?tab=ddpm&steps=50&seed=3): select the tab, set its controls, then press its primary button once.
+        primary = gr.Textbox(visible=False)
+        restore, controls = ui.links.restorer()
+        demo.load(restore, None, [tabs, link_notice, primary, *controls], show_progress="hidden",
+                  api_visibility="private").then(None, primary, primary, js=ui.links.CLICK_PRIMARY_JS,
+                                                 api_visibility="private")
     return demo
 
 

@@ -426,6 +426,7 @@ def build() -> gr.Markdown:
             angle = gr.Slider(-180, 180, value=30, step=1, label=ui.t("attention_angle"), elem_id="attention-angle")
             length = gr.Slider(0.0, MAX_LENGTH, value=1.5, step=0.05, label=ui.t("attention_length"))
             tau = gr.Slider(TAU_MIN, TAU_MAX, value=1.0, step=0.05, label=ui.t("attention_tau"), elem_id="attention-tau")
+        ui.share_link(TAB_ID, {"angle": angle, "length": length, "tau": tau})
         plane = gr.HTML(first[0], elem_id="attention-plane")
         table = gr.HTML(first[1], elem_id="attention-weights")
         single_status = gr.Markdown(first[2])

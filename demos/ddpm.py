@@ -206,6 +206,7 @@ def build() -> gr.Markdown:
             den_x0 = ui.pixels("ddpm_grid_x0", 300)
         denoise_status = ui.status_line()
 
+        ui.share_link(TAB_ID, {"sampler": sampler, "steps": steps, "eta": eta, "n": n, "seed": seed}, primary=sample_btn)
         ui.training_panel("ddpm", describe_training, "ddpm_loss")
 
     # a new digit: recompute its forward chain, then redraw x_t at the current t

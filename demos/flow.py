@@ -489,6 +489,8 @@ def build() -> gr.Markdown:
         row_img = ui.pixels("flow_row", 420)
         row_status = gr.Markdown()
 
+        ui.share_link(TAB_ID, {"toy": toy, "t": t_slider, "label": label, "w": w, "steps": steps, "method": method,
+                               "sigma": sigma, "n": n, "seed": seed}, primary=sample_btn)
         ui.training_panel("flow", describe_training, "flow_loss")
 
     # triggers=None: on page load and whenever an input changes. Drawing on load rather than in build() keeps the

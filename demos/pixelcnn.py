@@ -208,6 +208,7 @@ def build() -> gr.Markdown:
         infl_img = ui.pixels("pixelcnn_influence", 280, elem_id="pixelcnn-influence")
         infl_status = ui.status_line(elem_id="pixelcnn-influence-status")
 
+        ui.share_link(TAB_ID, {"temperature": temperature, "n": n, "seed": seed}, primary=sample_btn)
         ui.training_panel("pixelcnn", describe_training, "pixelcnn_loss", y="bits/dim")
 
     sample_btn.click(sample, [temperature, n, seed], [grid, sample_status], api_name="pixelcnn_sample", **ui.SAMPLER)

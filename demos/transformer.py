@@ -304,6 +304,8 @@ def build() -> gr.Markdown:
             temperature = gr.Slider(0.05, 5.0, value=1.0, step=0.05, label=ui.t("transformer_temperature"))
             seed = gr.Number(0, precision=0, label=ui.t("transformer_seed"))
         run = gr.Button(ui.t("transformer_run"), variant="primary", elem_id="transformer-run")
+        ui.share_link(TAB_ID, {"task": task, "text": text, "method": method, "beam": beam, "temperature": temperature,
+                               "seed": seed}, primary=run)
         output = gr.Markdown(elem_id="transformer-output")
         status = gr.Markdown()
         steps = gr.HTML(elem_id="transformer-steps")

@@ -6,10 +6,12 @@
     models   lazy model loading, training records, bundled digits     load_model, training_summary, sample_digits
     panels   the two columns, note, training panel, digit picker,     tab_columns, training_panel, digit_picker,
              streaming helper, event groups                           stream, SAMPLER, QUICK_MODEL
+    links    shareable links: ?tab=ddpm&steps=50&seed=3               share_link (app.py wires links.restore)
 
 Tabs import the package (`from demos import ui`) and use the names below.
 """
-from demos.ui import svg
+from demos.ui import links, svg
+from demos.ui.links import share_link
 from demos.ui.inputs import Clamped, message, status
 from demos.ui.models import (availability, drawing_to_digit, load_model, loss_frame, sample_digits,
                              training_summary)
@@ -20,7 +22,7 @@ from demos.ui.strings import (BROWSER_LANGUAGE_JS, LANG_CHOICES, STRINGS, add_st
                               note_language, t)
 from genlib.images import upscale
 
-__all__ = ["svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "load_model", "loss_frame",
+__all__ = ["links", "share_link", "svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "load_model", "loss_frame",
            "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER", "DigitPicker", "digit_picker",
            "note_panel", "one_thread_per_step", "pick_digit", "pixels", "sample_controls", "seed_box", "sheet", "status_line", "stream", "tab_columns",
            "training_panel", "use_drawing", "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices",

@@ -45,8 +45,8 @@ def note_language(navigator_language: str | None) -> str:
 add_strings(
     en={"app_title": "Annotated Generative Models", "language": "Note language", "status": "Status",
         "ui_digit_index": "Test digit (bundled MNIST sample)", "ui_sketch": "…or draw / upload your own digit",
-        "ui_use_drawing": "Use my drawing", "ui_digit": "Chosen digit"},
+        "ui_use_drawing": "Use my drawing", "ui_digit": "Chosen digit", "ui_copy_link": "🔗 Copy link"},
     zh={"app_title": "生成模型注解", "language": "笔记语言", "status": "状态",
         "ui_digit_index": "测试数字（随附的 MNIST 样本）", "ui_sketch": "……或者手写 / 上传你自己的数字",
-        "ui_use_drawing": "使用我的手写", "ui_digit": "选中的数字"},
+        "ui_use_drawing": "使用我的手写", "ui_digit": "选中的数字", "ui_copy_link": "🔗 复制链接"},
 )

@@ -179,3 +179,19 @@ def test_eval_tab_threshold_moves_the_roc_point(browser, server):
     finally:
         ctx.close()
 
+
+def test_a_shared_link_restores_the_tab_and_its_controls_and_runs_it_once(browser, server):
+    """?tab=pixelcnn&n=4&seed=3 selects the tab, sets the controls, samples once; bad parameters get a notice."""
+    ctx, page = _open(browser, server + "?tab=pixelcnn&n=4&seed=3&temperature=99&bogus=1", "en-US")
+    try:
+        _wait_text(page, "#link-notice", "'bogus' was ignored")
+        _wait_text(page, "#link-notice", "'temperature=99' was ignored: outside [0.1, 2]")
+        page.wait_for_selector("#pixelcnn-grid img", timeout=90_000)  # the primary action ran once, on its own
+        assert page.get_by_role("tab", name="PixelCNN / PixelSNAIL").get_attribute("aria-selected") == "true"
+        page.locator("#pixelcnn-copy-link").click()
+        page.wait_for_function("() => (document.querySelector('#pixelcnn-link textarea, #pixelcnn-link input') || {}).value"
+                               "?.includes('tab=pixelcnn')", timeout=30_000)
+        link = page.locator("#pixelcnn-link textarea, #pixelcnn-link input").first.input_value()
+        assert "n=4" in link and "seed=3" in link and "temperature=1" in link  # the restored values, not the bad one
+    finally:
+        ctx.close()

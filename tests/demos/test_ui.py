@@ -86,3 +86,31 @@ def test_ui_strings_exist_in_both_languages():
     assert set(ui.STRINGS["en"]) == set(ui.STRINGS["zh"])
     with pytest.raises(ValueError):
         ui.add_strings(en={"x_only_en": "x"}, zh={})
+
+
+def test_shared_link_values_are_checked_against_each_control():
+    import gradio as gr
+
+    slider, radio = gr.Slider(1, 1000, value=50, step=1), gr.Radio([("DDIM", "ddim"), ("anc", "ancestral")])
+    number, box, smooth = gr.Number(0, precision=0), gr.Textbox(), gr.Slider(0.0, 1.0, step=0.05)
+    assert ui.links.parse_value(slider, "10") == 10 and ui.links.parse_value(radio, "ancestral") == "ancestral"
+    assert ui.links.parse_value(number, "-3") == -3 and ui.links.parse_value(smooth, "0.25") == 0.25
+    assert ui.links.parse_value(box, "three hundred") == "three hundred"
+    for component, raw, why in [(slider, "0", "outside [1, 1000]"), (slider, "2.5", "not a whole number"),
+                                (slider, "nan", "not a finite number"), (slider, "abc", "not a number"),
+                                (radio, "euler", "not one of ddim, ancestral"), (box, "x" * 301, "longer than 300")]:
+        with pytest.raises(ValueError) as err:
+            ui.links.parse_value(component, raw)
+        assert why in str(err.value)
+
+
+def test_shared_link_query_names_what_it_ignored():
+    import app
+
+    app.build_app()
+    tab, values, notices = ui.links.read_query({"tab": "ddpm", "steps": "10", "seed": "3", "eta": "7", "x": "1"})
+    assert tab == "ddpm" and values == {"steps": 10, "seed": 3}
+    assert any("'eta=7' was ignored: outside [0, 1]" in n for n in notices) and any("'x' was ignored" in n for n in notices)
+    assert ui.links.read_query({"tab": "nope"})[2][0].startswith("tab 'nope' is unknown")
+    assert ui.links.read_query({}) == (None, {}, [])
+    assert {tab.TAB_ID for tab in TABS} >= set(ui.links.LINKS)
