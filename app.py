@@ -4,7 +4,24 @@ Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default 127.0.0
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
+
+
+def limit_malloc_arenas(n: int = 2) -> bool:
+    """Cap glibc's malloc arenas before the server starts its worker threads. By default glibc gives busy threads
+    arenas of their own (up to 8 per core), and the server's RSS kept growing under many clients (benchmarks/load.py).
+    A no-op (False) where the C library is not glibc."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    M_ARENA_MAX = -8  # <malloc.h>
+    return bool(libc.mallopt(M_ARENA_MAX, n))
+
 
 # The app runs offline and needs no usage reporting: Gradio's analytics would only try to reach the network.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -61,6 +78,7 @@ def build_app() -> gr.Blocks:
 
 
 def main() -> None:
+    limit_malloc_arenas(int(os.environ.get("GENLIB_MALLOC_ARENAS", "2")))
     demo = build_app()
     # Each page view queues ~10 small events on load (the language switch and the figures drawn on load), so the
     # queue must hold far more than a handful of visitors' worth; model events still run one at a time.

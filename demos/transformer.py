@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import math
+import threading
 
 import gradio as gr
 import numpy as np
@@ -160,6 +161,9 @@ def _example_task(example: str) -> str:
     return next(task for task, items in EXAMPLES.items() if example in items)
 
 
+_MODEL_LOCK = threading.Lock()  # decodes share one model per task, and the maps live on it
+
+
 def decode(task="numbers", text="three hundred and twelve", method="greedy", beam=4, temperature=1.0, seed=0,
            kind="dec_src"):
     """Decode `text` -> (output markdown, per-step table html, attention html, status)."""
@@ -188,7 +192,7 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
     src = torch.tensor([src_ids])
     src_mask = padding_mask(src, data.PAD)
     max_len = spec.max_tgt + 2
-    with _one_thread():
+    with _MODEL_LOCK, _one_thread():  # the model keeps the attention weights of its last pass: one decode at a time
         if method == "greedy":
             out = greedy_decode(model, src, src_mask, max_len, data.BOS, data.EOS)
         elif method == "beam":
@@ -199,6 +203,7 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
         tgt = torch.tensor([[data.BOS] + out.tokens])
         with torch.no_grad():
             model(src, tgt, src_mask, target_mask(tgt, data.PAD))
+        maps = model.attention_maps()  # read under the lock: the next pass replaces them
     result = spec.decode_tgt(out.tokens)
     src_tokens = spec.tokenize(text) + ["‹eos›"]
     tgt_tokens = ["‹bos›"] + [_tgt_token(spec, t) for t in out.tokens]
@@ -209,7 +214,7 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
                  else f" ✗ the grammar reads {value}")
     status = ui.status(c, f"{how}: log-probability {out.score:.3f}{truth}")
     return (f"**{html.escape(result) or '(empty)'}**", steps_table(spec, out),
-            attention_html(model.attention_maps(), kind, src_tokens, tgt_tokens), status)
+            attention_html(maps, kind, src_tokens, tgt_tokens), status)
 
 
 # ---- the parts, plotted --------------------------------------------------------------------------------------

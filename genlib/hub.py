@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import socket
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -118,9 +119,13 @@ def _load_cached(name: str) -> torch.nn.Module:
     return load_from(_resolved(name)[0], name)
 
 
+_LOAD_LOCK = threading.Lock()  # two first uses at once would otherwise both read the file
+
+
 def load(name: str) -> torch.nn.Module:
-    """The trained model `name` in eval mode (read once per process, on first use)."""
-    return _load_cached(name)
+    """The trained model `name` in eval mode (read once per process, on first use; thread-safe)."""
+    with _LOAD_LOCK:
+        return _load_cached(name)
 
 
 def source(name: str) -> str:

@@ -145,3 +145,28 @@ def test_smoothing_view_minimum_is_at_one_minus_eps():
     assert svg.count("<rect") == 10 and "p(true) ≈ 0.8" in status
     _, status = tab.smoothing_view(5.0, 10**6)
     assert "epsilon: 5 is outside" in status and "vocabulary size: 1000000 is outside" in status
+
+
+def test_concurrent_decodes_each_get_their_own_attention_maps():
+    """The server runs quick model calls two at a time; the attention maps live on the shared model, so without the
+    tab's lock one request drew another's maps (IndexError under benchmarks/load.py)."""
+    import threading
+
+    texts = ["three hundred and twelve", "fourteen thousand and seven", "seventeen"]
+    serial = {t: tab.decode("numbers", t) for t in texts}
+    results, errors = [], []
+
+    def run(text):
+        for _ in range(5):
+            try:
+                results.append((text, tab.decode("numbers", text)))
+            except Exception as err:  # noqa: BLE001 - the test reports any failure
+                errors.append(repr(err))
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in texts]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors and len(results) == 15
+    assert all(out == serial[text] for text, out in results)
