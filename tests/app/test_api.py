@@ -252,3 +252,29 @@ def test_eval_endpoints(client):
         client.predict(["logistic", "stump"], "blobs", 10**6, 0.05, 0.1, 0, api_name="/eval_tests")
     where, est, status = client.predict("blobs", "knn7", 1.0, "kfold", 0.3, True, 20, 30, -1, api_name="/eval_split")
     assert "using 6" in status and "seed: -1 is outside" in status  # work per request is bounded
+
+
+def test_linear_endpoints(client):
+    contour, curves, table, status = client.predict(1, 40, 0.5, 0, 0, 0.1, 60, 8, api_name="/linear_regression")
+    assert contour.startswith("<svg") and "2/λ_max" in table and "× 2/λ_max" in status
+    *_, status = client.predict(1, 40, 0.5, 0, 0, 0.6, 300, 8, api_name="/linear_regression")  # above 2/λ_max
+    assert "diverged" in status
+    with pytest.raises(AppError, match="greater than maximum value"):  # the slider refuses 1e9 before the callback
+        client.predict(1, 40, 0.5, 0, 0, 1e9, 60, 8, api_name="/linear_regression")
+    svg, status = client.predict(40, 0.8, 0, 400, api_name="/linear_perceptron")
+    assert "Novikoff" in status
+    *_, status = client.predict(1, 0.8, 0.01, 1.0, 0, api_name="/linear_logistic")
+    assert "one class" in status
+    plane, hist, status = client.predict(80, 1.0, 30, 0, api_name="/linear_lda")
+    assert "Rayleigh" in status
+
+
+def test_cnn_endpoints(client):
+    probs, maps, filters, status = client.predict(api_name="/cnn_predict")
+    assert probs.startswith("<svg") and "Prediction" in status
+    img, status = client.predict({"headers": ["1", "2"], "data": [[1, -1], [2, -2]]}, 2, 3, api_name="/cnn_convolve")
+    assert "Output 11×11" in status and "F.conv2d: 0." in status  # (28 + 4 - 2) // 3 + 1
+    img, status = client.predict({"headers": ["1", "2"], "data": [["nan", 1], [1, 1]]}, 1, 1, api_name="/cnn_convolve")
+    assert img is None and "NaN" in status
+    conf, acc, cell, confident, status = client.predict("cnn", 9, 4, api_name="/cnn_confusion")
+    assert "MNIST test set" in status and "Cell (true 9, predicted 4)" in status

@@ -146,6 +146,37 @@ def test_attention_tab_redraws_when_the_query_moves(browser, server):
         ctx.close()
 
 
+def test_linear_tab_redraws_the_path_when_the_learning_rate_moves(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        page.get_by_role("tab", name="线性模型").click()
+        page.wait_for_selector("#linear-note .katex", timeout=30_000)
+        page.wait_for_selector("#linear-contour svg polyline", timeout=30_000)
+        before = page.locator("#linear-contour").inner_html()
+        box = page.locator("#linear-lr input[type=number]").first
+        box.fill("0.5")
+        box.press("Enter")
+        page.wait_for_function("(b) => document.querySelector('#linear-contour').innerHTML !== b", arg=before, timeout=20_000)
+        _wait_text(page, "#linear-reg-status", "diverged")
+    finally:
+        ctx.close()
+
+
+def test_cnn_tab_predicts_and_convolves(browser, server):
+    ctx, page = _open(browser, server, "en-US")
+    try:
+        page.get_by_role("tab", name="CNN classifier").click()
+        _wait_text(page, "#cnn-status", "Prediction")
+        _wait_text(page, "#cnn-conv-status", "Output 28×28")
+        box = page.locator("#cnn-padding input[type=number]").first
+        box.fill("0")
+        box.press("Enter")
+        _wait_text(page, "#cnn-conv-status", "Output 26×26")
+        _wait_text(page, "#cnn-confusion-status", "MNIST test set")
+    finally:
+        ctx.close()
+
+
 def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
     ctx, page = _open(browser, server, "en-US")
     try:
