@@ -154,11 +154,28 @@ def main() -> None:
     lines += flow_section(_load(RESULTS / "flow.json"))
     lines += pixelcnn_section(_load(RESULTS / "pixelcnn.json"))
     lines += transformer_section(_load(RESULTS / "transformer.json"))
+    lines += cnn_section(_load(RESULTS / "cnn.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def cnn_section(res: dict) -> list[str]:
+    """The CNN tab's classifiers on the full test sets (benchmarks/cnn.py)."""
+    if not res:
+        return []
+    lines = ["## CNN classifiers (`python benchmarks/cnn.py --data-dir ../shared/data`)", "",
+             "| model | data | test accuracy | target | training | wall time | per-class accuracy |",
+             "|---|---|---:|---|---|---:|---|"]
+    for name, r in res.items():
+        wall = f"{r['train_wall_time_s'] / 60:.1f} min" if r.get("train_wall_time_s") else "?"
+        lines.append(f"| {name} | {r['dataset']} (n = {r['n_test']}) | {r['test_accuracy']:.4f} | ≥ {r['target']}: "
+                     f"{verdict(r['met'])} | `{r['train_command']}` ({r['hardware']}) | {wall} (≤ 10 min: "
+                     f"{verdict(bool(r.get('train_wall_time_s')) and r['train_wall_time_s'] <= 600)}) | "
+                     f"{', '.join(f'{v:.3f}' for v in r['per_class'])} |")
+    return lines + [""]
 
 
 def pixelcnn_section(pc: dict) -> list[str]:
