@@ -141,7 +141,7 @@ def _error(c, text: str, n_outputs: int):
 # ---- 1. regression ----------------------------------------------------------------------------------------
 def _contour(X, y, w_star, paths, dim):
     """Loss bands over (w, b) for d = 1, over (w1, w2) at b = b* for d = 2, with the GD / SGD paths."""
-    ix = (0, 1) if dim == 1 else (0, 1)  # which parameters span the picture
+    ix = (0, 1)  # the parameters spanning the picture: (w, b) for d = 1, (w1, w2) for d = 2
     pts = np.concatenate([p.params[:, ix] for p in paths] + [w_star[None, ix]])
     pts = pts[np.abs(pts - w_star[list(ix)]).max(1) < 50 + 10 * np.abs(w_star[list(ix)]).max()]
     lo, hi = pts.min(0), pts.max(0)
@@ -155,13 +155,13 @@ def _contour(X, y, w_star, paths, dim):
     bands = np.floor((L - L.min()) / max(float(L.max() - L.min()), 1e-9) * 14)
     to_px = _box(lo, hi)
     body = _image(14 - bands)
-    colors = ("#ea580c", "#16a34a")
+    colors = ui.svg.COLORS[:2]  # the loss-curve colours: GD blue, SGD red
     for p, color in zip(paths, colors):
         body += _path(to_px(p.params[:, ix]), color, 1.8 if color == colors[0] else 1.0, dots=color == colors[0])
     sx, sy = to_px(w_star[None, ix])[0]
-    body += f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="5" fill="#111827"/><text x="{sx + 7:.1f}" y="{sy - 5:.1f}" font-size="11">ŵ*</text>'
+    body += f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="5" fill="#f97316" stroke="#111827"/><text x="{sx + 7:.1f}" y="{sy - 5:.1f}" font-size="11">ŵ*</text>'
     names = ("w", "b") if dim == 1 else ("w₁", "w₂")
-    title = "loss L over (w, b): GD orange, SGD green" if dim == 1 else "loss L over (w₁, w₂) at b = b*: GD orange, SGD green"
+    title = "loss L over (w, b): GD blue, SGD red" if dim == 1 else "loss L over (w₁, w₂) at b = b*: GD blue, SGD red"
     return _plot(body, title, names[0], names[1])
 
 
