@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from demos import ui
-from genlib import cnn, hub
+from genlib import cnn, data, hub, images
 
 TAB_ID = "cnn"
 TITLE = "cnn_title"
@@ -39,6 +39,7 @@ ui.add_strings(
     en={
         "cnn_title": "CNN classifier",
         "cnn_predict_h": "## 1 · A digit through the network: probabilities, feature maps, filters",
+        "cnn_fashion_index": "…or a Fashion-MNIST test item (switches to the Fashion-MNIST classifier)",
         "cnn_maps": "Feature maps (first 8 channels of each layer; rows: conv1, conv2, pool, conv3, conv4, pool)",
         "cnn_filters": "First-layer filters (32 kernels of 3×3; red > 0, blue < 0)",
         "cnn_confusion_h": "## 2 · Test-set confusion matrix and mistakes",
@@ -57,6 +58,7 @@ ui.add_strings(
     zh={
         "cnn_title": "卷积神经网络分类器",
         "cnn_predict_h": "## 1 · 一个数字穿过网络：类别概率、特征图、卷积核",
+        "cnn_fashion_index": "……或者一件 Fashion-MNIST 测试图像（切换到 Fashion-MNIST 分类器）",
         "cnn_maps": "特征图（每层前 8 个通道；各行依次为：卷积1、卷积2、池化、卷积3、卷积4、池化）",
         "cnn_filters": "第一层卷积核（32 个 3×3；红色为正，蓝色为负）",
         "cnn_confusion_h": "## 2 · 测试集混淆矩阵与错误样本",
@@ -109,25 +111,45 @@ def _grid(tiles: list[np.ndarray], ncol: int, size: int, gap: int = 2) -> np.nda
 
 
 # ---- 1. one digit through the network ---------------------------------------------------------------------
-def predict(digit):
-    """The chosen digit -> (probabilities svg, feature-map image, first-layer filter image, status)."""
-    model, problem = ui.load_model("cnn")
+@functools.lru_cache(maxsize=1)
+def fashion_items() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled Fashion-MNIST test items (uint8 (100, 28, 28), labels), read once."""
+    return data.load_sample(data.FASHION_SAMPLE_PATH)
+
+
+def pick_fashion(index=0):
+    """Bundled Fashion-MNIST item `index` -> (image, preview, status, classifier "cnn_fashion")."""
+    c = ui.Clamped()
+    items, labels = fashion_items()
+    i = c.int("item index", index, 0, len(items) - 1, 0)
+    text = f"Fashion-MNIST test item #{i} ({CLASSES['cnn_fashion'][labels[i]]})"
+    return items[i], images.upscale(items[i]), ui.status(c, text), "cnn_fashion"
+
+
+def predict(digit, name="cnn"):
+    """The chosen image through classifier `name` -> (probabilities svg, feature-map image, first-layer filter
+    image, status)."""
+    c = ui.Clamped()
+    name = c.choice("classifier", name, list(DATASETS), "cnn")
+    model, problem = ui.load_model(name)
     if model is None:
-        return "", None, None, ui.message(problem, "error")
+        return "", None, None, ui.status(c, problem, "error")
     x = _digit_tensor(digit)
     if x is None:
-        return "", None, None, ui.message("No digit yet: pick one with the slider or draw one.", "warn")
+        return "", None, None, ui.status(c, "No digit yet: pick one with the slider or draw one.", "warn")
     with torch.no_grad():
         p = F.softmax(model.eval()(x), 1)[0].numpy()
-    probs = ui.svg.heatmap_svg(p[None], ["P(class)"], CLASSES["cnn"], "class probabilities (softmax of the logits)")
+    probs = ui.svg.heatmap_svg(p[None], ["P(class)"], [n[:7] for n in CLASSES[name]],
+                               f"class probabilities of the {DATASETS[name]} classifier (softmax of the logits)")
     maps = cnn.feature_maps(model, x)
     tiles = [_gray(m[c].numpy()) for _, m in maps for c in range(8)]
     w = model.conv[0].weight.detach()[:, 0].numpy()  # (32, 3, 3)
     filters = _grid([_gray(k, signed=True) for k in w], 8, 30)
     top = int(p.argmax())
     shapes = ", ".join(f"{name} {tuple(m.shape)}" for name, m in maps)
-    text = f"Prediction {top} with probability {p[top]:.3f}. Layers (channels, height, width): {shapes}."
-    return probs, _grid(tiles, 8, CELL), filters, ui.status(None, text)
+    text = (f"Prediction {CLASSES[name][top]} with probability {p[top]:.3f} ({DATASETS[name]} classifier). Layers "
+            f"(channels, height, width): {shapes}.")
+    return probs, _grid(tiles, 8, CELL), filters, ui.status(c, text)
 
 
 # ---- 2. the test-set confusion matrix ---------------------------------------------------------------------
@@ -260,6 +282,9 @@ def build() -> gr.Markdown:
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("cnn_predict_h"))
         picker = ui.digit_picker()
+        with gr.Row():
+            fashion_index = gr.Slider(0, 99, value=0, step=1, label=ui.t("cnn_fashion_index"))  # 100 bundled items
+            model1 = gr.Radio([(v, k) for k, v in DATASETS.items()], value="cnn", label=ui.t("cnn_model"))
         probs = gr.HTML(elem_id="cnn-probs")
         with gr.Row():
             maps = ui.pixels("cnn_maps", 360, elem_id="cnn-maps")
@@ -291,7 +316,9 @@ def build() -> gr.Markdown:
 
     # triggers=None: on page load and whenever an input changes (the picker's slider or drawing changes the digit)
     picker.wire("cnn_pick", "cnn_draw")
-    gr.on(None, predict, picker.digit, [probs, maps, filters, pred_status], api_name="cnn_predict",
+    fashion_index.release(pick_fashion, fashion_index, [picker.digit, picker.preview, picker.status, model1],
+                          api_name="cnn_pick_fashion", show_progress="hidden")
+    gr.on(None, predict, [picker.digit, model1], [probs, maps, filters, pred_status], api_name="cnn_predict",
           show_progress="hidden", **ui.QUICK_MODEL)
     preset.change(kernel_preset, preset, kernel, api_name="cnn_kernel_preset", show_progress="hidden")
     gr.on(None, convolve, [picker.digit, kernel, padding, stride],

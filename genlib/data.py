@@ -28,6 +28,7 @@ SPLITS = {"train": "train", "test": "t10k"}
 # Hub datasets with the same images as parquet (columns image{bytes}, label), used only for downloads.
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
 SAMPLE_PATH = Path(__file__).resolve().parent / "assets" / "mnist_sample.npz"
+FASHION_SAMPLE_PATH = SAMPLE_PATH.with_name("fashion_sample.npz")  # the CNN tab's Fashion-MNIST items
 CACHE_DIR = Path(os.environ.get("GENLIB_CACHE", Path.home() / ".cache" / "genlib"))
 
 
@@ -151,18 +152,20 @@ def download_from_hub(dataset: str, cache_dir: Path | None = None, repo_id: str 
 
 
 # ---- bundled sample (what the app ships) -----------------------------------------------------------
-def load_sample() -> tuple[np.ndarray, np.ndarray]:
-    """The bundled test digits: uint8 (N, 28, 28) and labels (N,). MNIST, CC BY-SA 3.0 (see assets/README.md)."""
-    with np.load(SAMPLE_PATH) as z:
+def load_sample(path: Path = SAMPLE_PATH) -> tuple[np.ndarray, np.ndarray]:
+    """The bundled test images: uint8 (N, 28, 28) and labels (N,). MNIST, CC BY-SA 3.0; FASHION_SAMPLE_PATH:
+    Fashion-MNIST, MIT (see assets/README.md)."""
+    with np.load(path) as z:
         return z["images"], z["labels"]
 
 
-def make_sample(data_dir: str | os.PathLike | None = None, per_class: int = 10, out: Path = SAMPLE_PATH) -> Path:
-    """Write the bundled sample: the first `per_class` test digits of each class (deterministic)."""
+def make_sample(data_dir: str | os.PathLike | None = None, per_class: int = 10, out: Path = SAMPLE_PATH,
+                dataset: str = "mnist") -> Path:
+    """Write the bundled sample: the first `per_class` test images of each class (deterministic)."""
     root = resolve_data_dir(data_dir)
     if root is None:
-        raise FileNotFoundError("need the MNIST IDX files (--data-dir or GENLIB_DATA)")
-    images, labels = (read_idx(p) for p in _idx_paths(root, "mnist", "test"))
+        raise FileNotFoundError(f"need the {dataset} IDX files (--data-dir or GENLIB_DATA)")
+    images, labels = (read_idx(p) for p in _idx_paths(root, dataset, "test"))
     keep = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(10)])
     keep.sort()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -67,3 +67,17 @@ def test_confusion_view_of_the_mnist_classifier():
 def test_kernel_presets():
     assert tab.kernel_preset("blur")["data"] == tab.KERNELS["blur"]
     assert tab.kernel_preset("nope")["data"] == tab.KERNELS["edge_x"]
+
+
+def test_fashion_items_go_through_the_fashion_classifier():
+    image, preview, status, name = tab.pick_fashion(0)
+    assert image.shape == (28, 28) and name == "cnn_fashion" and "Fashion-MNIST test item #0" in status
+    _, _, s, _ = tab.pick_fashion(500)
+    assert "outside" in s
+    probs, maps, filters, status = tab.predict(image, "cnn_fashion")
+    if "No weights" in status:  # before `python genlib/train.py cnn_fashion`
+        assert probs == "" and "⛔" in status
+    else:
+        assert "Fashion-MNIST classifier" in status and maps is not None
+    *_, bad = tab.predict(image, "nope")
+    assert "classifier: 'nope' is not one of" in bad
