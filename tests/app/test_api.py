@@ -278,3 +278,9 @@ def test_cnn_endpoints(client):
     assert img is None and "NaN" in status
     conf, acc, cell, confident, status = client.predict("cnn", 9, 4, api_name="/cnn_confusion")
     assert "MNIST test set" in status and "Cell (true 9, predicted 4)" in status
+    *_, status = client.predict("cnn_fashion", 6, 0, api_name="/cnn_confusion")
+    assert "Fashion-MNIST test set" in status and "Cell (true shirt, predicted T-shirt/top)" in status
+    out = client.predict(3, api_name="/cnn_pick_fashion")
+    assert "Fashion-MNIST test item #3" in str(out)
+    *_, status = client.predict("cnn_fashion", api_name="/cnn_predict")
+    assert "Fashion-MNIST classifier" in status
