@@ -72,6 +72,21 @@ def batching_section(b: dict) -> list[str]:
     return out
 
 
+def distributed_section(d: dict) -> list[str]:
+    """Data-parallel training (torchrun) against one process, on this machine."""
+    if not d:
+        return []
+    names = [k for k in next(iter(d["runs"].values())) if not k.startswith("speed_up")]
+    out = [f"## Data-parallel training (`{d['command']}`)", "", f"{d['note'].capitalize()}, {d['machine']}, one run each:", "",
+           "| model | " + " | ".join(names) + " | 2 processes vs 1 process × 2 threads |", "|---|" + "---:|" * (len(names) + 1)]
+    for model, r in d["runs"].items():
+        out.append(f"| {model} | " + " | ".join(f"{r[n]} s" for n in names) + f" | {r['speed_up_2_processes_vs_2_threads']}× |")
+    out += ["", "On 2 cores, two processes use the cores that one process with two threads already uses and add an "
+            "all-reduce of the gradients every step, so no speed-up is expected here; the same command scales on a "
+            "machine with more cores, GPUs (nccl) or nodes (README, \"Training beyond one process\").", ""]
+    return out
+
+
 def registry_section() -> list[str]:
     """Every model of genlib.registry with the run its metrics.json recorded (`python genlib/train.py --list`)."""
     import sys
@@ -103,6 +118,7 @@ def main() -> None:
     rows = []
     lines += platform_section(_load(RESULTS / "startup.json"), _load(RESULTS / "load.json"), _load(RESULTS / "load_cheap_only.json"))
     lines += batching_section(_load(RESULTS / "batching.json"))
+    lines += distributed_section(_load(RESULTS / "distributed.json"))
     lines += registry_section()
     if speed:
         s, a, sm = speed["cold_start"], speed["api"], speed["sampling_16"]

@@ -157,7 +157,7 @@ def predict(digit, name="cnn"):
 def test_errors(name: str) -> dict | None:
     """weights/<name>/test_errors.npz (benchmarks/cnn.py) as a dict, or None when it is missing."""
     try:  # the folder hub.load reads (Hub snapshot or weights/<name>/); hub has no public name for it yet
-        path = hub._resolved(name)[0] / "test_errors.npz"
+        path = hub.folder(name) / "test_errors.npz"
     except hub.ModelUnavailable:
         return None
     if not path.exists():

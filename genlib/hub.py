@@ -128,6 +128,12 @@ def load(name: str) -> torch.nn.Module:
         return _load_cached(name)
 
 
+def folder(name: str) -> Path:
+    """The folder holding the weights of `name` (Hub snapshot or weights/<name>/); files are located, not read.
+    Extra files a benchmark writes next to the weights (e.g. test_errors.npz) are read from here."""
+    return _resolved(name)[0]
+
+
 def source(name: str) -> str:
     """Where the weights of `name` are: 'hub:<repo>@<rev>' or 'local:<folder>' (files are located, not read)."""
     return _resolved(name)[1]
