@@ -286,6 +286,11 @@ def parse_args(argv=None):
         users = [s.name for s in registry.MODELS.values() if key in s.defaults]
         kind = type(next(s.defaults[key] for s in registry.MODELS.values() if key in s.defaults))
         p.add_argument(_flag(key), type=kind, help=f"{', '.join(sorted({u.split('_')[0] for u in users}))} models only")
+    named = next((a for a in argv if a in registry.MODELS), None)
+    if named:  # `train.py <model> --help` ends with that model's command, data and defaults
+        spec = registry.MODELS[named]
+        p.epilog = (f"{named}: {spec.description}\n\n  {spec.command}\n  data: {spec.dataset}\n  defaults: "
+                    + ", ".join(f"{_flag(k)} {v}" for k, v in spec.defaults.items()))
     if "--list" in argv:
         print(list_models())
         raise SystemExit(0)

@@ -67,3 +67,11 @@ def test_missing_data_or_network_is_one_clear_line(argv, message, tmp_path, monk
     assert err.startswith("train.py: ") and message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
     hub.clear_cache()
+
+
+def test_model_help_ends_with_its_command_and_defaults(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["flow", "--help"])
+    out = capsys.readouterr().out
+    assert "python genlib/train.py flow --data-dir ../shared/data" in out and "--p-uncond 0.1" in out
+    assert registry.MODELS["flow"].description[:40] in out
