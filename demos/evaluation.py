@@ -578,6 +578,8 @@ def build() -> gr.Markdown:
             c_pr = gr.HTML(elem_id="eval-pr")
             c_roc = gr.HTML(elem_id="eval-roc")
         c_status = ui.status_line(elem_id="eval-scores-status")
+        ui.share_link(TAB_ID, {"data": c_data, "learner": c_learner, "noise": c_noise, "threshold": c_thr,
+                               "beta": c_beta})
         gr.Markdown(ui.t("eval_multi_h"))
         with gr.Row():
             m_source = gr.Radio([("MNIST", "mnist"), ("Fashion-MNIST", "fashion")], value="mnist", label=ui.t("eval_source"))

@@ -388,6 +388,8 @@ def build() -> gr.Markdown:
             curves = gr.HTML(elem_id="linear-loss")
         table = gr.HTML(elem_id="linear-closed-form")
         reg_status = ui.status_line(elem_id="linear-reg-status")
+        ui.share_link(TAB_ID, {"dim": dim, "n": n, "noise": noise, "outliers": outliers, "seed": seed, "lr": lr,
+                               "steps": steps, "batch": batch})
 
         gr.Markdown(ui.t("linear_perc_h"))
         with gr.Row():
