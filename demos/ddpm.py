@@ -5,6 +5,8 @@ Gradio components. No model math lives here: it is all in genlib.diffusion.
 """
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 import numpy as np
 import torch
@@ -90,10 +92,19 @@ def forward_frames(digit: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.concatenate([np.asarray(digit, dtype=np.uint8)[None], data.to_uint8(xt[:, 0])])
 
 
+@functools.lru_cache(maxsize=1)
+def default_frames() -> np.ndarray:
+    """The forward chain of the first bundled digit, computed once per process and shared by every session that
+    has not chosen a digit (a per-session copy in gr.State would cost 0.8 MB per visitor)."""
+    frames = forward_frames(ui.sample_digits()[0][0])
+    frames.flags.writeable = False
+    return frames
+
+
 def forward_step(frames, t):
     """Slider callback: the precomputed x_t and the schedule's values at t -> (image, stats html)."""
-    if frames is None:
-        frames = forward_frames(ui.sample_digits()[0][0])
+    if frames is None:  # no digit chosen in this session yet
+        frames = default_frames()
     c = ui.Clamped()
     s = c.int("t", t, 0, T, 0)
     return ui.upscale(frames[s]), schedule_html(s, c.note())
@@ -175,14 +186,13 @@ def describe_training(m: dict, src: str) -> str:
 # ---- layout -----------------------------------------------------------------------------------------
 def build() -> gr.Markdown:
     """Lay out the tab inside an open gr.Tab; returns the note component (the app switches its language)."""
-    first = ui.sample_digits()[0][0]
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("ddpm_forward"), elem_id="ddpm-h-forward")
         picker = ui.digit_picker()
-        frames = gr.State(forward_frames(first))
+        frames = gr.State(None)  # this session's forward chain, once it picks or draws a digit
         t_slider = gr.Slider(0, T, value=0, step=1, label=ui.t("ddpm_t"), elem_id="ddpm-t")
         with gr.Row():
-            xt_img, stats_html = forward_step(frames.value, 0)
+            xt_img, stats_html = forward_step(None, 0)
             xt = ui.pixels("ddpm_xt", 224, value=xt_img, elem_id="ddpm-xt", buttons=[])
             stats = gr.HTML(stats_html, elem_id="ddpm-stats")
 
