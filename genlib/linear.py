@@ -143,20 +143,27 @@ def _finite(w: np.ndarray, loss: float) -> bool:
     return bool(np.isfinite(w).all() and np.isfinite(loss) and loss < 1e12)
 
 
-def gradient_descent(X, y, lr: float, steps: int, w0=None) -> Path:
-    """Full-batch GD: w_hat <- w_hat - lr grad L(w_hat). Stops (diverged=True) once the loss passes 1e12."""
-    X, y = _check_xy(X, y)
+def _descend(X, y, lr: float, steps: int, w0, batches) -> Path:
+    """w_hat <- w_hat - lr * (gradient on the rows batches() returns, or on all rows for None), `steps` times,
+    recording the full-batch loss; stops (diverged=True) once the parameters or the loss leave the finite range."""
     w = np.zeros(X.shape[1] + 1) if w0 is None else np.asarray(w0, dtype=np.float64).copy()
     params, losses = [w.copy()], [mse(w, X, y)]
     with np.errstate(all="ignore"):
         for _ in range(steps):
-            w = w - lr * mse_gradient(w, X, y)
+            idx = batches()
+            w = w - lr * (mse_gradient(w, X, y) if idx is None else mse_gradient(w, X[idx], y[idx]))
             loss = mse(w, X, y)
             if not _finite(w, loss):
                 return Path(np.array(params), np.array(losses), True)
             params.append(w.copy())
             losses.append(loss)
     return Path(np.array(params), np.array(losses), False)
+
+
+def gradient_descent(X, y, lr: float, steps: int, w0=None) -> Path:
+    """Full-batch GD: w_hat <- w_hat - lr grad L(w_hat). Stops (diverged=True) once the loss passes 1e12."""
+    X, y = _check_xy(X, y)
+    return _descend(X, y, lr, steps, w0, lambda: None)
 
 
 def sgd(X, y, lr: float, steps: int, batch_size: int, seed: int = 0, w0=None) -> Path:
@@ -165,20 +172,16 @@ def sgd(X, y, lr: float, steps: int, batch_size: int, seed: int = 0, w0=None) ->
     X, y = _check_xy(X, y)
     rng = np.random.default_rng(seed)
     n, batch_size = len(y), max(1, min(int(batch_size), len(y)))
-    w = np.zeros(X.shape[1] + 1) if w0 is None else np.asarray(w0, dtype=np.float64).copy()
-    params, losses, order = [w.copy()], [mse(w, X, y)], np.array([], dtype=np.int64)
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            if len(order) < batch_size:
-                order = np.concatenate([order, rng.permutation(n)])
-            idx, order = order[:batch_size], order[batch_size:]
-            w = w - lr * mse_gradient(w, X[idx], y[idx])
-            loss = mse(w, X, y)
-            if not _finite(w, loss):
-                return Path(np.array(params), np.array(losses), True)
-            params.append(w.copy())
-            losses.append(loss)
-    return Path(np.array(params), np.array(losses), False)
+    order = np.array([], dtype=np.int64)
+
+    def next_batch() -> np.ndarray:  # the next `batch_size` indices of an epoch-by-epoch shuffle
+        nonlocal order
+        if len(order) < batch_size:
+            order = np.concatenate([order, rng.permutation(n)])
+        idx, order = order[:batch_size], order[batch_size:]
+        return idx
+
+    return _descend(X, y, lr, steps, w0, next_batch)
 
 
 # ---- the perceptron --------------------------------------------------------------------------------------

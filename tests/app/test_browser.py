@@ -52,6 +52,19 @@ def _wait_text(page, selector: str, text: str, timeout: int = 60_000) -> None:
         pytest.fail(f"{selector} never showed {text!r}; it shows {shown[:300]!r}; console: {page.console[-15:]}")
 
 
+def _set_number(page, selector: str, value: str) -> None:
+    """Type a value into a slider's number box and press Enter, as a visitor does."""
+    box = page.locator(f"{selector} input[type=number]").first
+    box.fill(value)
+    box.press("Enter")
+
+
+def _open_tab(page, name: str, note: str) -> None:
+    """Click a tab by its (localised) name and wait until its note's math has rendered."""
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_selector(f"{note} .katex", timeout=30_000)
+
+
 def _xt_src(page) -> str:
     return page.locator("#ddpm-xt img").first.get_attribute("src") or ""
 
@@ -64,9 +77,7 @@ def test_math_renders_and_slider_moves_the_image(browser, server, tmp_path):
         assert "Denoising diffusion" in page.locator("#ddpm-note").inner_text()
         page.wait_for_selector("#ddpm-xt img")
         before = _xt_src(page)
-        box = page.locator("#ddpm-t input[type=number]").first
-        box.fill("600")
-        box.press("Enter")
+        _set_number(page, "#ddpm-t", "600")
         page.wait_for_function("(b) => { const i = document.querySelector('#ddpm-xt img'); return i && i.src !== b; }",
                                arg=before, timeout=20_000)
         assert _xt_src(page) != before
@@ -93,14 +104,11 @@ def test_chinese_locale_shows_chinese_notes(browser, server):
 def test_flow_tab_slider_and_animation(browser, server):
     ctx, page = _open(browser, server, "en-US")
     try:
-        page.get_by_role("tab", name="Flow matching").click()
-        page.wait_for_selector("#flow-note .katex", timeout=30_000)
+        _open_tab(page, "Flow matching", "#flow-note")
         assert page.locator("#flow-note .katex").count() > 20
         page.wait_for_selector("#flow-field svg")
         assert "t = 0.50" in page.locator("#flow-field").inner_html()
-        box = page.locator("#flow-t input[type=number]").first
-        box.fill("0.9")
-        box.press("Enter")
+        _set_number(page, "#flow-t", "0.9")
         page.wait_for_function("() => document.querySelector('#flow-field').innerHTML.includes('t = 0.90')", timeout=20_000)
         page.locator("#flow-play").click()
         page.wait_for_function("() => document.querySelectorAll('#flow-anim svg circle animate').length >= 600", timeout=30_000)
@@ -113,8 +121,7 @@ def test_flow_tab_slider_and_animation(browser, server):
 def test_transformer_tab_decodes_and_draws_attention(browser, server):
     ctx, page = _open(browser, server, "en-US")
     try:
-        page.get_by_role("tab", name="Transformer").click()
-        page.wait_for_selector("#transformer-note .katex", timeout=30_000)
+        _open_tab(page, "Transformer", "#transformer-note")
         box = page.locator("#transformer-input textarea").first
         box.fill("fourteen thousand and seven")
         page.locator("#transformer-run").click()
@@ -134,12 +141,9 @@ def test_transformer_tab_decodes_and_draws_attention(browser, server):
 def test_attention_tab_redraws_when_the_query_moves(browser, server):
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        page.get_by_role("tab", name="注意力基础").click()
-        page.wait_for_selector("#attention-note .katex", timeout=30_000)
+        _open_tab(page, "注意力基础", "#attention-note")
         before = page.locator("#attention-weights").inner_html()
-        box = page.locator("#attention-angle input[type=number]").first
-        box.fill("-120")
-        box.press("Enter")
+        _set_number(page, "#attention-angle", "-120")
         page.wait_for_function("(b) => document.querySelector('#attention-weights').innerHTML !== b", arg=before, timeout=20_000)
         assert page.locator("#attention-weight-matrix svg").count() >= 1
     finally:
@@ -149,13 +153,10 @@ def test_attention_tab_redraws_when_the_query_moves(browser, server):
 def test_linear_tab_redraws_the_path_when_the_learning_rate_moves(browser, server):
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        page.get_by_role("tab", name="线性模型").click()
-        page.wait_for_selector("#linear-note .katex", timeout=30_000)
+        _open_tab(page, "线性模型", "#linear-note")
         page.wait_for_selector("#linear-contour svg polyline", timeout=30_000)
         before = page.locator("#linear-contour").inner_html()
-        box = page.locator("#linear-lr input[type=number]").first
-        box.fill("0.5")
-        box.press("Enter")
+        _set_number(page, "#linear-lr", "0.5")
         page.wait_for_function("(b) => document.querySelector('#linear-contour').innerHTML !== b", arg=before, timeout=20_000)
         _wait_text(page, "#linear-reg-status", "diverged")
     finally:
@@ -168,9 +169,7 @@ def test_cnn_tab_predicts_and_convolves(browser, server):
         page.get_by_role("tab", name="CNN classifier").click()
         _wait_text(page, "#cnn-status", "Prediction")
         _wait_text(page, "#cnn-conv-status", "Output 28×28")
-        box = page.locator("#cnn-padding input[type=number]").first
-        box.fill("0")
-        box.press("Enter")
+        _set_number(page, "#cnn-padding", "0")
         _wait_text(page, "#cnn-conv-status", "Output 26×26")
         _wait_text(page, "#cnn-confusion-status", "MNIST test set")
     finally:
@@ -180,12 +179,9 @@ def test_cnn_tab_predicts_and_convolves(browser, server):
 def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
     ctx, page = _open(browser, server, "en-US")
     try:
-        page.get_by_role("tab", name="PixelCNN / PixelSNAIL").click()
-        page.wait_for_selector("#pixelcnn-note .katex", timeout=30_000)
+        _open_tab(page, "PixelCNN / PixelSNAIL", "#pixelcnn-note")
         # drawn on page load; moving the row slider redraws it (the masked PixelCNN is the default viewer)
-        box = page.locator("#pixelcnn-row input[type=number]").first
-        box.fill("20")
-        box.press("Enter")
+        _set_number(page, "#pixelcnn-row", "20")
         _wait_text(page, "#pixelcnn-influence-status", "pixel (20, 14)")
         _wait_text(page, "#pixelcnn-influence-status", "blind spot")
         assert page.locator("#pixelcnn-influence img").count() == 1
@@ -198,13 +194,10 @@ def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
 def test_eval_tab_threshold_moves_the_roc_point(browser, server):
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        page.get_by_role("tab", name="模型评估").click()
-        page.wait_for_selector("#eval-note .katex", timeout=30_000)
+        _open_tab(page, "模型评估", "#eval-note")
         _wait_text(page, "#eval-scores-status", "AUC")
         before = page.locator("#eval-roc").inner_html()
-        box = page.locator("#eval-threshold input[type=number]").first
-        box.fill("0.95")
-        box.press("Enter")
+        _set_number(page, "#eval-threshold", "0.95")
         page.wait_for_function("(b) => document.querySelector('#eval-roc').innerHTML !== b", arg=before, timeout=20_000)
         _wait_text(page, "#eval-scores-status", "threshold 0.950")
     finally:
