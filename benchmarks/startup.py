@@ -88,7 +88,7 @@ USE_EACH_TAB = [
     ("transformer", "/transformer_decode", ("numbers", "three hundred and twelve", "greedy", 4, 1.0, 0, "dec_src")),
     ("attention", "/attention_single", (30, 1.5, 1.0)),
     ("linear", "/linear_regression", (1, 40, 0.5, 0, 0, 0.1, 60, 8)),
-    ("eval", "/eval_scores", ("mnist_3v5", "logistic", 1.0, 0.5, 1.0)),
+    ("evaluation", "/eval_scores", ("mnist_3v5", "logistic", 1.0, 0.5, 1.0)),
 ]
 
 

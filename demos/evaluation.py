@@ -25,7 +25,8 @@ from demos import ui
 from demos.ui.panels import with_threads
 from genlib import evaluation as ev
 
-TAB_ID = "eval"
+TAB_ID = "evaluation"  # notes/<lang>/evaluation.md, links ?tab=evaluation
+API_PREFIX = "eval"  # api names eval_<action> (issue 15)
 TITLE = "eval_title"
 MODELS = ()  # nothing pre-trained: every classifier is trained here, in milliseconds
 

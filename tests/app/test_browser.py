@@ -194,7 +194,7 @@ def test_pixelcnn_tab_fills_in_and_shows_the_blind_spot(browser, server):
 def test_eval_tab_threshold_moves_the_roc_point(browser, server):
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        _open_tab(page, "模型评估", "#eval-note")
+        _open_tab(page, "模型评估", "#evaluation-note")
         _wait_text(page, "#eval-scores-status", "AUC")
         before = page.locator("#eval-roc").inner_html()
         _set_number(page, "#eval-threshold", "0.95")

@@ -15,7 +15,7 @@ def test_strings_exist_in_both_languages_with_the_tab_prefix():
     keys = {k for k in ui.STRINGS["en"] if k.startswith("eval_")}
     assert {"eval_title", "eval_threshold", "eval_cost", "eval_alpha"} <= keys
     assert keys == {k for k in ui.STRINGS["zh"] if k.startswith("eval_")}
-    assert tab.TAB_ID == "eval" and tab.TITLE == "eval_title" and tab.MODELS == ()
+    assert tab.TAB_ID == "evaluation" and tab.API_PREFIX == "eval" and tab.TITLE == "eval_title" and tab.MODELS == ()
 
 
 def test_bundled_pairs_have_both_classes_and_the_app_never_reads_shared_data(monkeypatch):

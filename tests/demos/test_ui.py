@@ -79,6 +79,7 @@ def test_every_tab_declares_the_scaffold_contract():
 
     for tab in TABS:
         assert tab.TITLE in ui.STRINGS["en"] and callable(tab.build)
+        assert tab.__name__ == f"demos.{tab.TAB_ID}"  # demos/<tab>.py, notes/<lang>/<tab>.md: one name per tab
         assert all(name in registry.MODELS for name in tab.MODELS)
 
 
