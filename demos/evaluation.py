@@ -22,7 +22,7 @@ import gradio as gr
 import numpy as np
 
 from demos import ui
-from demos.ui.panels import with_threads
+from demos.ui.panels import intra_op_threads
 from genlib import evaluation as ev
 
 TAB_ID = "evaluation"  # notes/<lang>/evaluation.md, links ?tab=evaluation
@@ -137,7 +137,8 @@ def one_thread(fn):
     with two while the other core was busy)."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        return next(with_threads((fn(*args, **kwargs) for _ in range(1)), 1))
+        with intra_op_threads(1):
+            return fn(*args, **kwargs)
     return run
 
 

@@ -96,9 +96,9 @@ def sample(temperature=1.0, n=16, seed=0):
     n = c.int("samples", n, 1, MAX_N, 16)
     seed = c.int("seed", seed, 0, 2**31 - 1, 0)
     nrow = int(np.ceil(np.sqrt(n)))
-    steps = ui.one_thread_per_step(px.sample_cached(model, n, T, seed))
+    steps = px.sample_cached(model, n, T, seed)
     yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),), f"T = {T:g}, seed {seed}", c, frames=px.H,
-                         where=_rows)
+                         where=_rows, threads=1)  # one thread per row: the per-pixel ops gain nothing from two
 
 
 # ---- 2. completion ------------------------------------------------------------------------------------------
@@ -121,9 +121,9 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     x0 = data.to_model_range(digit[None]).expand(n, -1, -1, -1)  # (n, 1, 28, 28)
     given = x0[:1].clone()
     given[:, :, keep:] = -1.0
-    steps = ui.one_thread_per_step(px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep))
+    steps = px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep)
     yield from ui.stream(steps, lambda step: (ui.sheet(torch.cat([given, step.x]), n + 1),),
-                         f"{keep} rows kept, T = {T:g}, seed {seed}", c, frames=px.H, where=_rows)
+                         f"{keep} rows kept, T = {T:g}, seed {seed}", c, frames=px.H, where=_rows, threads=1)
 
 
 # ---- 3. causality viewer ---------------------------------------------------------------------------------

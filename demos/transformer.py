@@ -7,7 +7,6 @@ The model code is in genlib.transformer.
 """
 from __future__ import annotations
 
-import contextlib
 import html
 import math
 import threading
@@ -141,22 +140,6 @@ def attention_html(maps: dict, kind: str, src_tokens: list[str], tgt_tokens: lis
     return "".join(out)
 
 
-def _with_notes(c: ui.Clamped, msg: str) -> str:
-    return f"{c.note()} {msg}" if c.messages else msg
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Decode on one intra-op thread: the ops are tiny, and when the other core is busy two threads wait on each
-    other (greedy decoding of one number: 12 ms with one thread, 467 ms with two, median of 15, same run)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _example_task(example: str) -> str:
     return next(task for task, items in EXAMPLES.items() if example in items)
 
@@ -177,22 +160,25 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
     spec = data.SEQ_TASKS[task]
     text = "" if text is None else str(text)
     if len(text) > MAX_CHARS:
-        return "", "", "", _with_notes(c, ui.message(f"The input has {len(text)} characters; this demo reads at most {MAX_CHARS}.", "warn"))
+        return "", "", "", ui.status(c, f"The input has {len(text)} characters; this demo reads at most {MAX_CHARS}.",
+                                     "warn")
     try:
         src_ids = spec.encode_src(text)
     except ValueError as err:
-        return "", "", "", _with_notes(c, ui.message(f"Cannot read this input: {err}.", "warn"))
+        return "", "", "", ui.status(c, f"Cannot read this input: {err}.", "warn")
     try:  # the grammar decides whether the input is a number phrase at all; the model does the translation
         value = spec.parse(text)
     except ValueError as err:
-        return "", "", "", _with_notes(c, ui.message(f"Not a number phrase: {err}.", "warn"))
+        return "", "", "", ui.status(c, f"Not a number phrase: {err}.", "warn")
     model, msg = _model(task)
     if model is None:
         return "", "", "", ui.message(msg, "error")
     src = torch.tensor([src_ids])
     src_mask = padding_mask(src, data.PAD)
     max_len = spec.max_tgt + 2
-    with _MODEL_LOCK, _one_thread():  # the model keeps the attention weights of its last pass: one decode at a time
+    # One decode at a time (the model keeps the attention weights of its last pass), on one intra-op thread (tiny
+    # ops: 12 ms with one thread, 467 ms with two while the other core is busy; median of 15, same run).
+    with _MODEL_LOCK, ui.intra_op_threads(1):
         if method == "greedy":
             out = greedy_decode(model, src, src_mask, max_len, data.BOS, data.EOS)
         elif method == "beam":

@@ -15,15 +15,16 @@ from demos.ui.links import share_link
 from demos.ui.inputs import Clamped, message, status
 from demos.ui.models import (availability, drawing_to_digit, load_model, loss_frame, sample_digits,
                              training_summary)
-from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digit_picker, note_panel,
-                             one_thread_per_step, pick_digit, pixels, sample_controls, seed_box, sheet, status_line, stream, tab_columns, training_panel,
-                             use_drawing)
+from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digit_picker, intra_op_threads,
+                             note_panel, pick_digit, pixels, sample_controls, seed_box, sheet, status_line, stream,
+                             tab_columns, training_panel, use_drawing)
 from demos.ui.strings import (BROWSER_LANGUAGE_JS, LANG_CHOICES, STRINGS, add_strings, choices, i18n_object,
                               note_language, t)
 from genlib.images import upscale
 
-__all__ = ["links", "share_link", "svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "load_model", "loss_frame",
-           "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER", "DigitPicker", "digit_picker",
-           "note_panel", "one_thread_per_step", "pick_digit", "pixels", "sample_controls", "seed_box", "sheet", "status_line", "stream", "tab_columns",
-           "training_panel", "use_drawing", "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices",
-           "i18n_object", "note_language", "t", "upscale"]
+__all__ = ["links", "share_link", "svg", "Clamped", "message", "status", "availability", "drawing_to_digit",
+           "load_model", "loss_frame", "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER",
+           "DigitPicker", "digit_picker", "intra_op_threads", "note_panel", "pick_digit", "pixels", "sample_controls",
+           "seed_box", "sheet", "status_line", "stream", "tab_columns", "training_panel", "use_drawing",
+           "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices", "i18n_object", "note_language",
+           "t", "upscale"]

@@ -162,28 +162,32 @@ def stream(steps, render, head: str, c: Clamped | None = None, frames: int = 20,
             yield (*render(step), status(c, text))
 
 
-def with_threads(steps, n: int):
-    """Run each step of a generator of torch work with `n` intra-op threads, restoring the thread's count before
-    the item is handed on (torch's thread count is per process; Gradio's workers share it)."""
+@contextlib.contextmanager
+def intra_op_threads(n: int):
+    """Run the block with `n` torch intra-op threads, restoring the count after. Torch's count is per worker
+    thread, and Gradio's workers are reused, so every change is undone before the work is handed on."""
     import torch
 
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def with_threads(steps, n: int):
+    """Run each step of a generator of torch work with `n` intra-op threads (the count is restored before the item
+    is handed on). The PixelCNN's per-pixel loop gains nothing from two threads and kept both cores busy, so the
+    server's event loop, which sends every streamed frame, waited: 16 samples took ~3.4 s through the API with two
+    threads and ~1.9 s with one (1.5 s in-process)."""
     while True:
-        before = torch.get_num_threads()
-        torch.set_num_threads(n)
-        try:
-            item = next(steps)
-        except StopIteration:
-            return
-        finally:
-            torch.set_num_threads(before)
+        with intra_op_threads(n):
+            try:
+                item = next(steps)
+            except StopIteration:
+                return
         yield item
-
-
-def one_thread_per_step(steps):
-    """The PixelCNN's per-pixel loop: many small torch operations gain nothing from two threads and keep both
-    cores busy, so the server's event loop, which sends every streamed frame, waits: 16 PixelCNN samples took
-    ~3.4 s through the API with two threads and ~1.9 s with one (1.5 s in-process)."""
-    return with_threads(steps, 1)
 
 
 def sheet(x, nrow: int | None = None) -> np.ndarray:

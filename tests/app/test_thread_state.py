@@ -58,7 +58,7 @@ def test_the_causality_viewer_works_on_a_thread_without_gradients():
     assert "blind spot" in status
 
 
-def test_one_thread_per_step_limits_each_step_and_restores_the_count():
+def test_with_threads_limits_each_step_and_restores_the_count():
     from demos import ui
 
     before = torch.get_num_threads()
@@ -69,7 +69,7 @@ def test_one_thread_per_step_limits_each_step_and_restores_the_count():
         raise RuntimeError("a failing step")
 
     seen = []
-    gen = ui.one_thread_per_step(steps())
+    gen = ui.panels.with_threads(steps(), 1)
     with pytest.raises(RuntimeError):
         for item in gen:
             seen.append(item)
