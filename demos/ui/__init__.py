@@ -1,6 +1,6 @@
 """The scaffold every tab uses, split by concern:
 
-    strings  gr.I18n UI strings (en/zh) and the page's language      add_strings, t, i18n_object, LANG_CHOICES
+    strings  gr.I18n UI strings (en/zh) and the page's language      add_strings, t, say, i18n_object, LANG_CHOICES
     inputs   clamping with messages, and the status line              Clamped, message, status
     svg      every plot as inline SVG                                 svg.lines_svg, svg.heatmap_svg, svg.figure, ...
     models   lazy model loading, training records, bundled digits     load_model, training_summary, sample_digits
@@ -19,12 +19,12 @@ from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digi
                              note_panel, pick_digit, pixels, sample_controls, seed_box, sheet, status_line, stream,
                              tab_columns, training_panel, use_drawing)
 from demos.ui.strings import (BROWSER_LANGUAGE_JS, LANG_CHOICES, STRINGS, add_strings, choices, i18n_object,
-                              note_language, t)
+                              language, note_language, request_language, say, t)
 from genlib.images import upscale
 
 __all__ = ["links", "share_link", "svg", "Clamped", "message", "status", "availability", "drawing_to_digit",
            "load_model", "loss_frame", "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER",
            "DigitPicker", "digit_picker", "intra_op_threads", "note_panel", "pick_digit", "pixels", "sample_controls",
            "seed_box", "sheet", "status_line", "stream", "tab_columns", "training_panel", "use_drawing",
-           "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices", "i18n_object", "note_language",
-           "t", "upscale"]
+           "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices", "i18n_object", "language",
+           "note_language", "request_language", "say", "t", "upscale"]

@@ -1,6 +1,9 @@
 """UI strings in English and Chinese (gr.I18n, resolved in the browser), and the page's language choice."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import gradio as gr
 from gradio.i18n import I18nData
 
@@ -30,6 +33,43 @@ def t(key: str) -> I18nData:
     if key not in STRINGS["en"]:
         raise KeyError(f"no UI string {key!r}")
     return I18nData(key)
+
+
+_LANGUAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar("genlib_ui_language", default=None)
+
+
+def request_language() -> str:
+    """'en' or 'zh' for the text a callback builds on the server: an explicit `language(...)` block wins, else the
+    Accept-Language header of the Gradio request being served (the same choice gr.I18n makes for the labels), else 'en'."""
+    lang = _LANGUAGE.get()
+    if lang:
+        return lang
+    try:
+        from gradio.context import LocalContext
+        request = LocalContext.request.get(None)
+        header = request.headers.get("accept-language") if request is not None else None
+    except Exception:  # outside a request (tests, scripts) or a request without headers
+        header = None
+    return notes.language_from_header(header)
+
+
+@contextlib.contextmanager
+def language(lang: str):
+    """Build server-side messages in `lang` inside this block (tests, scripts)."""
+    token = _LANGUAGE.set(lang)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def say(key: str, **fields) -> str:
+    """A UI string as plain text in the request's language, with `{field}`s filled: for status lines and other text a
+    callback builds (labels use t(), which the browser resolves)."""
+    lang = request_language()
+    if key not in STRINGS["en"]:
+        raise KeyError(f"no UI string {key!r}")
+    return STRINGS[lang].get(key, STRINGS["en"][key]).format(**fields)
 
 
 def choices(prefix: str, values) -> list[tuple[I18nData, str]]:

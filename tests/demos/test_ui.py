@@ -115,3 +115,13 @@ def test_shared_link_query_names_what_it_ignored():
     assert ui.links.read_query({"tab": "nope"})[2][0].startswith("tab 'nope' is unknown")
     assert ui.links.read_query({}) == (None, {}, [])
     assert {tab.TAB_ID for tab in TABS} >= set(ui.links.LINKS)
+
+
+def test_say_builds_server_side_text_in_the_request_language():
+    ui.add_strings(en={"test_say_hello": "Hello {n}"}, zh={"test_say_hello": "你好 {n}"})
+    assert ui.say("test_say_hello", n=3) == "Hello 3"  # outside a request: English
+    with ui.language("zh"):
+        assert ui.say("test_say_hello", n=3) == "你好 3"
+    assert ui.request_language() == "en"
+    with pytest.raises(KeyError):
+        ui.say("test_say_no_such_key")
