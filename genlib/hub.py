@@ -32,7 +32,12 @@ MODELS = registry.MODELS  # name -> ModelSpec (module, cls, repo_id, revision, .
 
 
 class ModelUnavailable(RuntimeError):
-    """The weights of a model could not be found or read; str(err) is a message fit for the page."""
+    """The weights of a model could not be found or read; str(err) is a message fit for the page (in English).
+    `reason` ('unknown', 'missing' or 'broken') and `fields` let the UI say the same in the page's language."""
+
+    def __init__(self, text: str, reason: str = "", **fields):
+        super().__init__(text)
+        self.reason, self.fields = reason, fields
 
 
 def _env(name: str, key: str) -> str | None:
@@ -86,7 +91,8 @@ def _local(name: str) -> Path | None:
 def resolve(name: str) -> tuple[Path, str]:
     """(folder with config.json + model.safetensors, source description). Raises ModelUnavailable."""
     if name not in MODELS:
-        raise ModelUnavailable(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+        raise ModelUnavailable(f"unknown model {name!r}; known: {', '.join(MODELS)}", "unknown", name=name,
+                               known=", ".join(MODELS))
     folder = _from_hub(name)
     if folder is not None:
         repo_id, revision = hub_ref(name)
@@ -96,7 +102,7 @@ def resolve(name: str) -> tuple[Path, str]:
         return folder, f"local:{folder}"
     raise ModelUnavailable(
         f"No weights for '{name}': not in the Hub cache ({'/'.join(hub_ref(name))}) and not in weights/{name}/. "
-        f"Train them with `python genlib/train.py {name}`."
+        f"Train them with `python genlib/train.py {name}`.", "missing", name=name, repo="/".join(hub_ref(name))
     )
 
 
@@ -105,7 +111,8 @@ def load_from(folder: str | os.PathLike, name: str) -> torch.nn.Module:
     try:
         model = MODELS[name].model_class().from_pretrained(str(folder), strict=True, map_location="cpu")
     except Exception as err:  # corrupt JSON, truncated safetensors, shape or key mismatch
-        raise ModelUnavailable(f"The weights of '{name}' in {folder} could not be read ({type(err).__name__}: {err}).") from err
+        raise ModelUnavailable(f"The weights of '{name}' in {folder} could not be read ({type(err).__name__}: {err}).",
+                               "broken", name=name, folder=str(folder), error=f"{type(err).__name__}: {err}") from err
     return model.eval().requires_grad_(False)
 
 

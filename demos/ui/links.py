@@ -14,7 +14,28 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from demos.ui.inputs import message
-from demos.ui.strings import t
+from demos.ui.strings import add_strings, say, t
+
+add_strings(
+    en={"ui_link_not_choice": "not one of {values}", "ui_link_not_number": "not a number",
+        "ui_link_not_finite": "not a finite number", "ui_link_outside": "outside [{lo}, {hi}]",
+        "ui_link_not_whole": "not a whole number", "ui_link_too_long": "longer than {n} characters",
+        "ui_link_not_settable": "cannot be set from a link",
+        "ui_link_no_tab": "'{name}' was ignored: the link names no tab",
+        "ui_link_unknown_tab": "tab '{tab}' is unknown; tabs with links: {tabs}",
+        "ui_link_not_control": "'{name}' was ignored: not a control of this tab ({controls})",
+        "ui_link_ignored": "'{name}={raw}' was ignored: {reason}",
+        "ui_link_notice": "Link: {notices}.", "ui_link_sep": "; "},
+    zh={"ui_link_not_choice": "不是 {values} 之一", "ui_link_not_number": "不是数字",
+        "ui_link_not_finite": "不是有限的数", "ui_link_outside": "超出范围 [{lo}, {hi}]",
+        "ui_link_not_whole": "不是整数", "ui_link_too_long": "超过 {n} 个字符",
+        "ui_link_not_settable": "无法通过链接设置",
+        "ui_link_no_tab": "“{name}”已忽略：链接没有指明标签页",
+        "ui_link_unknown_tab": "标签页“{tab}”不存在；支持链接的标签页：{tabs}",
+        "ui_link_not_control": "“{name}”已忽略：不是这个标签页的控件（{controls}）",
+        "ui_link_ignored": "“{name}={raw}”已忽略：{reason}",
+        "ui_link_notice": "链接：{notices}。", "ui_link_sep": "；"},
+)
 
 
 @dataclass
@@ -59,28 +80,28 @@ def parse_value(component, raw: str):
         for value in _choice_values(component):
             if str(value) == raw:
                 return value
-        raise ValueError(f"not one of {', '.join(str(v) for v in _choice_values(component))}")
+        raise ValueError(say("ui_link_not_choice", values=", ".join(str(v) for v in _choice_values(component))))
     if isinstance(component, (gr.Slider, gr.Number)):
         try:
             value = float(raw)
         except ValueError:
-            raise ValueError("not a number") from None
+            raise ValueError(say("ui_link_not_number")) from None
         if not math.isfinite(value):
-            raise ValueError("not a finite number")
+            raise ValueError(say("ui_link_not_finite"))
         lo, hi = getattr(component, "minimum", None), getattr(component, "maximum", None)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ValueError(f"outside [{lo:g}, {hi:g}]")
+            raise ValueError(say("ui_link_outside", lo=f"{lo:g}", hi=f"{hi:g}"))
         whole = isinstance(component, gr.Number) and component.precision == 0
         if whole or (isinstance(component, gr.Slider) and float(component.step).is_integer()):
             if not value.is_integer():
-                raise ValueError("not a whole number")
+                raise ValueError(say("ui_link_not_whole"))
             return int(value)
         return value
     if isinstance(component, gr.Textbox):
         if len(raw) > MAX_TEXT:
-            raise ValueError(f"longer than {MAX_TEXT} characters")
+            raise ValueError(say("ui_link_too_long", n=MAX_TEXT))
         return raw
-    raise ValueError("cannot be set from a link")
+    raise ValueError(say("ui_link_not_settable"))
 
 
 def read_query(query: dict[str, str], links: dict[str, TabLink] | None = None) -> tuple[str | None, dict, list[str]]:
@@ -89,20 +110,20 @@ def read_query(query: dict[str, str], links: dict[str, TabLink] | None = None) -
     notices = []
     tab = query.get("tab")
     if tab is None:
-        return None, {}, ([f"'{k}' was ignored: the link names no tab" for k in query] if query else [])
+        return None, {}, ([say("ui_link_no_tab", name=k) for k in query] if query else [])
     if tab not in links:
-        return None, {}, [f"tab '{tab}' is unknown; tabs with links: {', '.join(links)}"]
+        return None, {}, [say("ui_link_unknown_tab", tab=tab, tabs=", ".join(links))]
     link, values = links[tab], {}
     for key, raw in query.items():
         if key == "tab":
             continue
         if key not in link.controls:
-            notices.append(f"'{key}' was ignored: not a control of this tab ({', '.join(link.controls)})")
+            notices.append(say("ui_link_not_control", name=key, controls=", ".join(link.controls)))
             continue
         try:
             values[key] = parse_value(link.controls[key], raw)
         except ValueError as err:
-            notices.append(f"'{key}={raw[:40]}' was ignored: {err}")
+            notices.append(say("ui_link_ignored", name=key, raw=raw[:40], reason=err))
     return tab, values, notices
 
 
@@ -117,7 +138,7 @@ def restorer():
         tab, values, notices = read_query(query, links)
         updates = [values[key] if name == tab and key in values else gr.skip()
                    for name, link in links.items() for key in link.controls]
-        notice = message("Link: " + "; ".join(notices) + ".", "warn") if notices else ""
+        notice = message(say("ui_link_notice", notices=say("ui_link_sep").join(notices)), "warn") if notices else ""
         primary = links[tab].primary if tab is not None else None  # ignored parameters keep their defaults
         return (gr.Tabs(selected=tab) if tab is not None else gr.skip()), notice, primary or "", *updates
 

@@ -7,7 +7,37 @@ import functools
 import numpy as np
 
 from demos.ui.inputs import message
+from demos.ui.strings import add_strings, say
 from genlib import data, hub, images
+
+add_strings(
+    en={"ui_msg_model_unknown": "unknown model '{name}'; known: {known}",
+        "ui_msg_model_missing": "No weights for '{name}': not in the Hub cache ({repo}) and not in weights/{name}/. "
+                                "Train them with `python genlib/train.py {name}`.",
+        "ui_msg_model_broken": "The weights of '{name}' in {folder} could not be read ({error}).",
+        "ui_msg_no_metrics": "weights from {src}; no metrics.json",
+        "ui_msg_nothing_drawn": "Nothing drawn yet: draw a digit or upload an image.",
+        "ui_msg_blank_image": "Could not use this image: the image is blank: draw a digit (a bright or dark stroke on a "
+                              "plain background).",
+        "ui_msg_not_image": "Could not use this image: expected an image, got an array of shape {shape}.",
+        "ui_msg_your_digit": "Your digit, centred and resized to 28×28 the way MNIST was."},
+    zh={"ui_msg_model_unknown": "未知模型“{name}”；已知的模型：{known}",
+        "ui_msg_model_missing": "没有“{name}”的权重：Hub 缓存（{repo}）和 weights/{name}/ 里都没有。"
+                                "请用 `python genlib/train.py {name}` 训练。",
+        "ui_msg_model_broken": "无法读取 {folder} 中“{name}”的权重（`{error}`）。",
+        "ui_msg_no_metrics": "权重来自 {src}；没有 metrics.json",
+        "ui_msg_nothing_drawn": "还没有手写内容：请手写一个数字或上传一张图片。",
+        "ui_msg_blank_image": "无法使用这张图片：图片是空白的。请手写一个数字（素色背景上的亮色或暗色笔画）。",
+        "ui_msg_not_image": "无法使用这张图片：需要一张图像，收到的是形状为 {shape} 的数组。",
+        "ui_msg_your_digit": "你的数字，已按 MNIST 的方式居中并缩放到 28×28。"},
+)
+
+
+def unavailable(err: hub.ModelUnavailable) -> str:
+    """The message of a hub.ModelUnavailable in the request's language."""
+    if err.reason in ("unknown", "missing", "broken"):
+        return say(f"ui_msg_model_{err.reason}", **err.fields)
+    return str(err)
 
 
 def load_model(name: str):
@@ -16,7 +46,7 @@ def load_model(name: str):
     try:
         return hub.load(name), ""
     except hub.ModelUnavailable as err:
-        return None, str(err)
+        return None, unavailable(err)
 
 
 def availability(name: str) -> str:
@@ -26,7 +56,7 @@ def availability(name: str) -> str:
         hub.source(name)
         return ""
     except hub.ModelUnavailable as err:
-        return str(err)
+        return unavailable(err)
 
 
 def loss_frame(name: str, y: str = "loss"):
@@ -46,9 +76,9 @@ def training_summary(name: str, describe) -> str:
     try:
         m, src = hub.load_metrics(name), hub.source(name)
     except hub.ModelUnavailable as err:
-        return message(str(err), "error")
+        return message(unavailable(err), "error")
     if not m:
-        return message(f"weights from {src}; no metrics.json", "warn")
+        return message(say("ui_msg_no_metrics", src=src), "warn")
     return describe(m, src)
 
 
@@ -63,9 +93,11 @@ def drawing_to_digit(editor_value) -> tuple[np.ndarray | None, str]:
     nothing is drawn or the image cannot be used (blank, odd shapes)."""
     image = editor_value.get("composite") if isinstance(editor_value, dict) else editor_value
     if image is None:
-        return None, message("Nothing drawn yet: draw a digit or upload an image.", "warn")
+        return None, message(say("ui_msg_nothing_drawn"), "warn")
     try:
         digit = images.prepare_digit(np.asarray(image))
-    except ValueError as err:
-        return None, message(f"Could not use this image: {err}.", "warn")
-    return digit, message("Your digit, centred and resized to 28×28 the way MNIST was.")
+    except images.BlankImage:
+        return None, message(say("ui_msg_blank_image"), "warn")
+    except ValueError:
+        return None, message(say("ui_msg_not_image", shape=np.shape(image)), "warn")
+    return digit, message(say("ui_msg_your_digit"))

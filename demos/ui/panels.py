@@ -12,8 +12,15 @@ import numpy as np
 
 from demos.ui.inputs import Clamped, message, status
 from demos.ui.models import availability, drawing_to_digit, loss_frame, sample_digits, training_summary
-from demos.ui.strings import t
+from demos.ui.strings import add_strings, say, t
 from genlib import images, notes
+
+add_strings(
+    en={"ui_arg_digit_index": "digit index", "ui_msg_test_digit": "MNIST test digit #{i} (label {label})",
+        "ui_msg_step": "step {index}/{total}"},
+    zh={"ui_arg_digit_index": "数字序号", "ui_msg_test_digit": "MNIST 测试数字 #{i}（标签 {label}）",
+        "ui_msg_step": "第 {index}/{total} 步"},
+)
 
 LATEX = [
     {"left": "$$", "right": "$$", "display": True},
@@ -94,8 +101,8 @@ def pick_digit(index):
     """Bundled test digit `index` -> (digit, preview, status)."""
     digits, labels = sample_digits()
     c = Clamped()
-    i = c.int("digit index", index, 0, len(digits) - 1, 0)
-    return digits[i], images.upscale(digits[i]), status(c, f"MNIST test digit #{i} (label {labels[i]})")
+    i = c.int("ui_arg_digit_index", index, 0, len(digits) - 1, 0)
+    return digits[i], images.upscale(digits[i]), status(c, say("ui_msg_test_digit", i=i, label=labels[i]))
 
 
 def use_drawing(editor_value):
@@ -151,14 +158,16 @@ SAMPLER_THREADS = int(os.environ.get("GENLIB_SAMPLER_THREADS", "1"))
 
 def stream(steps, render, head: str, c: Clamped | None = None, frames: int = 20, where=None, threads: int | None = None):
     """Turn any genlib sampler (it yields genlib.sampling.Step) into about `frames` page updates and the last one:
-    yields (*render(step), status line). where(step) -> text says where the sampler is (default: "step k/n").
+    yields (*render(step), status line). where(step) -> text says where the sampler is (default: "step k/n"); `head`
+    and where's text come from ui.say, like every status text.
     Each step runs with `threads` intra-op threads (default SAMPLER_THREADS; 0 = torch's default)."""
     threads = SAMPLER_THREADS if threads is None else threads
     every = None
     for step in (with_threads(steps, threads) if threads else steps):
         every = every or max(1, step.total // frames)
         if step.index % every == 0 or step.last:
-            text = f"{head} — {where(step) if where else f'step {step.index}/{step.total}'}" + (" ✓" if step.last else "")
+            at = where(step) if where else say("ui_msg_step", index=step.index, total=step.total)
+            text = f"{head} — {at}" + (" ✓" if step.last else "")
             yield (*render(step), status(c, text))
 
 
