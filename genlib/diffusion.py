@@ -235,3 +235,10 @@ def autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
             return model(x, t).float()
 
     return eps
+
+
+def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int = 50,
+         bfloat16: bool = True) -> torch.Tensor:
+    """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) from x_T ~ N(0, I) drawn with `seed`
+    (the same starting noise as the flow's draw with that seed), eps_theta under bfloat16 autocast."""
+    return GaussianDiffusion().sample(autocast_model(model, bfloat16), n, sampler=sampler, steps=steps, seed=seed)

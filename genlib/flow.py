@@ -226,6 +226,15 @@ def sample(u: Field, shape: tuple[int, ...], steps: int, method: str = "euler", 
     return x
 
 
+@torch.no_grad()
+def draw(model: nn.Module, n: int, seed: int, w: float = 1.0, steps: int = 20, method: str = "euler") -> torch.Tensor:
+    """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) of the class-conditional MNIST field,
+    labels 0, 1, ..., 9, 0, ... (balanced), guidance scale w, from x_0 ~ N(0, I) drawn with `seed` (the same
+    starting noise as the DDPM's draw with that seed), bfloat16 autocast as in the tab."""
+    y = torch.arange(n) % 10
+    return sample(cfg_field(model, y, w, model.num_classes, bfloat16=True), (n, 1, 28, 28), steps, method, seed=seed)
+
+
 # ---- Langevin dynamics ---------------------------------------------------------------------------
 def langevin(score: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, steps: int, step_size: float,
              generator: torch.Generator | None = None) -> Iterator[Step]:

@@ -33,7 +33,8 @@ class ModelSpec:
     dataset: str = "mnist"  # training data: a genlib.data.DATASETS name, "toy-<set>" or "generated-<task>"
     metric: str = ""  # key of metrics.json["final"] shown by `train.py --list`
     revision: str = "main"  # pinned Hub revision: a commit sha once published (README, "Publishing weights")
-    options: dict = field(default_factory=dict)  # fixed recipe arguments (the toy set, the sequence task)
+    options: dict = field(default_factory=dict)  # fixed recipe arguments (the toy set, the sequence task), and for
+    # generative models their place on the Compare board: family, draw, board, likelihood (see genlib.compare)
 
     def model_class(self):
         return getattr(importlib.import_module(self.module), self.cls)
@@ -55,6 +56,7 @@ FLOW_UNET = dict(in_channels=1, ch=16, ch_mult=[1, 2, 4], num_res_blocks=1, attn
 MLP_FIELD = dict(dim=2, hidden=256, depth=4, t_dim=32)
 PIXELSNAIL = dict(channels=32, n_blocks=1, n_res=3, n_mix=5, attention=True, d_k=16, d_v=32, dropout=0.0)
 TRANSFORMER = dict(N=2, d_model=64, d_ff=256, h=4, dropout=0.1, norm_first=True, max_len=64)
+DCGAN = dict(z_dim=64, ch=48, num_classes=10)  # genlib.gan.DCGANGenerator
 
 def _transformer(task: str, what: str, **defaults) -> ModelSpec:
     """A small encoder-decoder Transformer on a generated sequence task of genlib.data (the Annotated Transformer's
@@ -67,6 +69,22 @@ def _transformer(task: str, what: str, **defaults) -> ModelSpec:
         dataset=f"generated-{task}", metric="heldout_exact_match_averaged", options=dict(task=task))
 
 
+AE_MLP = dict(hidden=512, depth=2)  # encoder 784-512-512-d, decoder d-512-512-784 (ELU); the same for every AE / VAE
+
+
+def _latent(name: str, cls: str, d: int, what: str, epochs: int, **hp) -> ModelSpec:
+    """An MLP autoencoder or VAE of genlib.vae with a d-dimensional code, trained on dynamically binarised MNIST."""
+    vae_hp = dict(beta=1.0, recon_weight=1.0) if cls == "VAE" else {}
+    kind = "variational autoencoder" if cls == "VAE" else "autoencoder"
+    return ModelSpec(
+        name, "genlib.vae", cls, dict(latent_dim=d, **AE_MLP), "vae",
+        dict(epochs=epochs, batch_size=128, lr=1e-3, warmup=200) | vae_hp | hp,
+        f"genlib-annotated/{name.replace('_', '-')}-mnist",
+        f"An MLP {kind} with a {d}-dimensional code (encoder 784-512-512, decoder 512-512-784, ELU) and a Bernoulli "
+        f"decoder (logits out), trained on dynamically binarised MNIST: {what} Input (B, 1, 28, 28) in [0, 1].",
+        metric="neg_elbo" if cls == "VAE" else "recon_nats")
+
+
 _specs = [
     ModelSpec(
         "ddpm", "genlib.unet", "UNet", DDPM_UNET, "ddpm",
@@ -74,7 +92,10 @@ _specs = [
         "genlib-annotated/ddpm-mnist",
         "A small U-Net eps_theta(x_t, t) trained with the DDPM simplified loss (Ho et al. 2020) on a linear beta "
         "schedule from 1e-4 to 0.02 over T = 1000 steps. Input (B, 1, 28, 28) in [-1, 1], t a LongTensor in [0, 1000).",
-        metric="test_loss_ema"),
+        metric="test_loss_ema",
+        options=dict(family="diffusion", draw="genlib.diffusion.draw",
+                     board={"DDIM-10": dict(sampler="ddim", steps=10), "DDIM-50": dict(sampler="ddim", steps=50),
+                            "ancestral-1000": dict(sampler="ancestral", steps=1000)})),
     ModelSpec(
         "cnn", "genlib.cnn", "MNISTClassifier", dict(in_channels=1, width=32, feature_dim=128, num_classes=10, dropout=0.3),
         "cnn", dict(epochs=3, batch_size=128, lr=2e-3, warmup=100),
@@ -98,7 +119,10 @@ _specs = [
         "path x_t = t z + (1 - t) eps (t = 0 noise, t = 1 data), labels dropped with probability p_uncond so y = 10 gives "
         "the unconditional field for classifier-free guidance. Input (B, 1, 28, 28), t a float tensor in [0, 1], "
         "y a LongTensor in [0, 10].",
-        metric="test_cfm_loss_ema"),
+        metric="test_cfm_loss_ema",
+        options=dict(family="flow", draw="genlib.flow.draw",
+                     board={"w = 0, Euler-20": dict(w=0.0, steps=20), "w = 1, Euler-20": dict(w=1.0, steps=20),
+                            "w = 2, Euler-20": dict(w=2.0, steps=20), "w = 1, Euler-5": dict(w=1.0, steps=5)})),
     *[ModelSpec(
         f"flow2d_{toy}", "genlib.flow", "MLPField", MLP_FIELD, "flow2d",
         dict(epochs=40, batch_size=512, lr=2e-3, warmup=100, ema_decay=0.998),
@@ -113,7 +137,32 @@ _specs = [
         "A PixelSNAIL-lite: PixelCNN++ shift-based causal convolutions (u and ul streams, gated residual blocks, weight "
         "normalisation), causal self-attention over all earlier pixels, background position channels and a mixture of "
         "5 discretised logistics per pixel, trained by maximum likelihood on 8-bit MNIST. Input (B, 1, 28, 28) in [-1, 1].",
-        metric="test_bits_per_dim_ema"),
+        metric="test_bits_per_dim_ema",
+        options=dict(family="autoregressive", draw="genlib.pixelcnn.draw",
+                     board={"T = 1": dict(temperature=1.0), "T = 0.8": dict(temperature=0.8)},
+                     likelihood=("test_bits_per_dim_ema", "bits/dim"))),
+    _latent("ae2", "Autoencoder", 2, "the reconstruction loss only; a code you can draw on a plane.", 20),
+    _latent("ae32", "Autoencoder", 32, "the reconstruction loss only.", 20),
+    _latent("vae2", "VAE", 2, "the ELBO (beta = 1); prior N(0, I) on a plane.", 30),
+    _latent("vae32", "VAE", 32, "the ELBO (beta = 1); the project's likelihood model (importance-weighted bound "
+            "with k = 5000 in benchmarks/vae.py).", 80),
+    _latent("vae32_recon", "VAE", 32, "the ablation with the reconstruction term only (beta = 0): the encoder still "
+            "outputs a Gaussian, but nothing pulls it towards the prior.", 15, beta=0.0),
+    _latent("vae32_kl", "VAE", 32, "the ablation with the KL term only (recon_weight = 0): every posterior collapses "
+            "onto the prior and the decoder never receives a gradient.", 3, recon_weight=0.0),
+    _latent("vae32_beta05", "VAE", 32, "a beta-VAE with beta = 0.5 (KL weighed less: sharper reconstructions, a "
+            "code that strays from the prior).", 20, beta=0.5),
+    _latent("vae32_beta4", "VAE", 32, "a beta-VAE with beta = 4 (KL weighed more: blurrier, closer to the prior, "
+            "fewer active units).", 20, beta=4.0),
+    ModelSpec(
+        "gan", "genlib.gan", "DCGANGenerator", DCGAN, "gan",
+        dict(epochs=12, batch_size=64, lr=2e-4, warmup=0, ema_decay=0.999),
+        "genlib-annotated/dcgan-mnist",
+        "The generator G(z, y) of a small class-conditional DCGAN: [z (64-d), one-hot y] -> fc -> 96 x 7 x 7 -> "
+        "transposed convolutions with batch norm and ReLU -> (1, 28, 28), tanh. Trained against a projection "
+        "discriminator (strided convolutions, LeakyReLU) with the non-saturating GAN loss; the weights are an EMA copy "
+        "with re-estimated batch-norm statistics. Input z (B, 64), y a LongTensor in [0, 10); output in [-1, 1].",
+        metric="fid"),
     _transformer("copy", "up to 10 digits, the first task of the Annotated Transformer, to copy them",
                  epochs=4, batch_size=80, smoothing=0.0, train_size=20_000),
     _transformer("numbers", "English number words, to turn into digits for 0 to 999999: British ('three hundred and "
