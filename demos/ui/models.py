@@ -22,10 +22,10 @@ add_strings(
         "ui_msg_not_image": "Could not use this image: expected an image, got an array of shape {shape}.",
         "ui_msg_your_digit": "Your digit, centred and resized to 28×28 the way MNIST was."},
     zh={"ui_msg_model_unknown": "未知模型“{name}”；已知的模型：{known}",
-        "ui_msg_model_missing": "没有“{name}”的权重：Hub 缓存（{repo}）和 weights/{name}/ 里都没有。"
+        "ui_msg_model_missing": "没有“{name}”的权重：Hub 缓存（{repo}）和 `weights/{name}/` 里都没有。"
                                 "请用 `python genlib/train.py {name}` 训练。",
         "ui_msg_model_broken": "无法读取 {folder} 中“{name}”的权重（`{error}`）。",
-        "ui_msg_no_metrics": "权重来自 {src}；没有 metrics.json",
+        "ui_msg_no_metrics": "权重来自 {src}；没有 `metrics.json`",
         "ui_msg_nothing_drawn": "还没有手写内容：请手写一个数字或上传一张图片。",
         "ui_msg_blank_image": "无法使用这张图片：图片是空白的。请手写一个数字（素色背景上的亮色或暗色笔画）。",
         "ui_msg_not_image": "无法使用这张图片：需要一张图像，收到的是形状为 {shape} 的数组。",

@@ -20,13 +20,18 @@ ZH_NOTES = sorted((NOTES / "zh").glob("*.md"))
 # Names and symbols that stay as they are in the Chinese UI.
 ALLOWED_LATIN = {"CFM", "DDIM", "Heun", "DDPM", "EMA", "MNIST", "Noam", "ODE", "SDE", "PixelCNN", "PixelSNAIL", "Transformer",
                  "CondOT", "VP", "softmax", "bits", "dim", "QK", "L_simple", "d_k", "d_v", "d_model", "x_t", "x_0",
-                 "AUC", "ROC", "Fashion", "Friedman", "Nemenyi", "McNemar"}
+                 "AUC", "ROC", "Fashion", "Friedman", "Nemenyi", "McNemar", "Hub"}
 
 
 def _prose(text: str) -> str:
     """Text outside code blocks, inline code, math, HTML comments and link targets."""
     pattern = r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|\\\(.*?\\\)|<!--.*?-->|\]\([^)]*\)"
     return re.sub(pattern, " ", text, flags=re.DOTALL)
+
+
+def _without_code_and_fields(text: str) -> str:
+    """A UI string without `code` spans and {field} placeholders (filled with numbers, names or the caller's input)."""
+    return re.sub(r"`[^`]*`|\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}", " ", text)
 
 
 def zh_ui_strings() -> dict[tuple[str, str], str]:
@@ -88,7 +93,7 @@ def test_zh_notes_use_chinese_quotes(path):
 def test_zh_ui_strings_use_chinese_quotes_and_no_english():
     for (file, key), text in zh_ui_strings().items():
         assert '"' not in text and "「" not in text, f"{file} {key}"
-        latin = set(re.findall(r"[A-Za-z][A-Za-z_]+", re.sub(r"`[^`]*`", "", text)))
+        latin = set(re.findall(r"[A-Za-z][A-Za-z_]+", _without_code_and_fields(text)))
         assert latin <= ALLOWED_LATIN, f"{file} {key}: English left in the zh UI: {sorted(latin - ALLOWED_LATIN)}"
 
 
