@@ -48,6 +48,16 @@ ui.add_strings(
         "ddpm_denoise_btn": "Denoise from step t",
         "ddpm_denoise_n": "Runs (different noise)",
         "ddpm_loss": "Training loss (L_simple, EMA-free running mean)",
+        "ddpm_arg_sampler": "sampler", "ddpm_arg_eta": "eta", "ddpm_arg_n": "number of images", "ddpm_arg_runs": "runs",
+        "ddpm_msg_sampler_ddim": "ddim", "ddpm_msg_sampler_ancestral": "ancestral",
+        "ddpm_msg_sampler_ancestral_tilde": "ancestral_tilde",
+        "ddpm_msg_signal": "signal", "ddpm_msg_noise": "noise",
+        "ddpm_msg_sample_head": "{sampler}, seed {seed}",
+        "ddpm_msg_where": "step {index}/{total} (t = {t})",
+        "ddpm_msg_clean": "t = 0 is the clean digit: move the noise slider up first.",
+        "ddpm_msg_denoise_head": "from t = {t}: {sampler}",
+        "ddpm_msg_training": "Weights: `{src}` · {epochs} epochs on {dataset} ({steps} steps) in {minutes:.1f} min on "
+                             "{hardware} · held-out L_simple {loss:.4f}",
     },
     zh={
         "ddpm_title": "DDPM 扩散模型",
@@ -70,6 +80,16 @@ ui.add_strings(
         "ddpm_denoise_btn": "从第 t 步去噪",
         "ddpm_denoise_n": "运行次数（不同的噪声）",
         "ddpm_loss": "训练损失（L_simple 的滑动平均）",
+        "ddpm_arg_sampler": "采样器", "ddpm_arg_eta": "η", "ddpm_arg_n": "图像数量", "ddpm_arg_runs": "运行次数",
+        "ddpm_msg_sampler_ddim": "DDIM", "ddpm_msg_sampler_ancestral": "祖先采样（σ² = β_t）",
+        "ddpm_msg_sampler_ancestral_tilde": "祖先采样（σ² = β̃_t）",
+        "ddpm_msg_signal": "信号", "ddpm_msg_noise": "噪声",
+        "ddpm_msg_sample_head": "{sampler}，随机种子 {seed}",
+        "ddpm_msg_where": "第 {index}/{total} 步（t = {t}）",
+        "ddpm_msg_clean": "t = 0 就是干净的数字：请先把噪声滑块调大。",
+        "ddpm_msg_denoise_head": "从 t = {t} 开始：{sampler}",
+        "ddpm_msg_training": "权重：`{src}` · 在 `{dataset}` 上训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，"
+                             "硬件 {hardware} · 留出集 L_simple {loss:.4f}",
     },
 )
 
@@ -114,8 +134,9 @@ def schedule_html(s: int, note: str = "") -> str:
     """sqrt(alpha_bar), sqrt(1 - alpha_bar), SNR and a small alpha_bar plot with a marker at step s."""
     a = 1.0 if s == 0 else float(diffusion.alpha_bar[s - 1])
     snr = "∞" if s == 0 else f"{diffusion.snr(s - 1):.3g}"
-    rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> (signal)</td><td>{a ** 0.5:.4f}</td></tr>"
-            f"<tr><td>√(1−ᾱ<sub>t</sub>) (noise)</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
+    signal, noise = ui.say("ddpm_msg_signal"), ui.say("ddpm_msg_noise")
+    rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> ({signal})</td><td>{a ** 0.5:.4f}</td></tr>"
+            f"<tr><td>√(1−ᾱ<sub>t</sub>) ({noise})</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
             f"<tr><td>SNR = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
     curve = ui.svg.lines_svg({"ᾱ_t": ALPHA_BAR_CURVE}, title="ᾱ_t", width=320, height=120, marker=s)
     return f'<div class="stats"><table>{rows}</table>{curve}<p>{note}</p></div>'
@@ -123,11 +144,15 @@ def schedule_html(s: int, note: str = "") -> str:
 
 # ---- 2. reverse process -----------------------------------------------------------------------------
 def _sampling_args(sampler, steps, eta, seed, c: ui.Clamped):
-    sampler = c.choice("sampler", sampler, list(SAMPLERS), "ddim")
-    steps = c.int("steps", steps, 1, T, 50)
-    eta = c.float("eta", eta, 0.0, 1.0, 0.0)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    sampler = c.choice("ddpm_arg_sampler", sampler, list(SAMPLERS), "ddim")
+    steps = c.int("ui_arg_steps", steps, 1, T, 50)
+    eta = c.float("ddpm_arg_eta", eta, 0.0, 1.0, 0.0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     return sampler, steps, eta, seed
+
+
+def _where(step) -> str:
+    return ui.say("ddpm_msg_where", index=step.index, total=step.total, t=step.t)
 
 
 def _render(nrow: int):
@@ -142,12 +167,12 @@ def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0):
         return
     c = ui.Clamped()
     sampler, steps, eta, seed = _sampling_args(sampler, steps, eta, seed, c)
-    n = c.int("number of images", n, 1, MAX_IMAGES, 16)
+    n = c.int("ddpm_arg_n", n, 1, MAX_IMAGES, 16)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn((n, 1, 28, 28), generator=g)  # x_T ~ N(0, I)
     loop = diffusion.sample_loop(eps, x, sampler, steps, eta, generator=g)
-    yield from ui.stream(loop, _render(int(np.ceil(np.sqrt(n)))), f"{sampler}, seed {seed}", c,
-                         where=lambda s: f"step {s.index}/{s.total} (t = {s.t})")
+    head = ui.say("ddpm_msg_sample_head", sampler=ui.say(f"ddpm_msg_sampler_{sampler}"), seed=seed)
+    yield from ui.stream(loop, _render(int(np.ceil(np.sqrt(n)))), head, c, where=_where)
 
 
 # ---- 3. denoise my digit ----------------------------------------------------------------------------
@@ -163,24 +188,24 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
     c = ui.Clamped()
     s = c.int("t", t, 0, T, 300)
     sampler, steps, eta, seed = _sampling_args(sampler, steps, eta, seed, c)
-    runs = c.int("runs", runs, 1, MAX_DENOISE, 4)
+    runs = c.int("ddpm_arg_runs", runs, 1, MAX_DENOISE, 4)
     x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None]).expand(runs, -1, -1, -1)
     if s == 0:
         yield ui.sheet(x0, runs), ui.sheet(x0, runs), ui.status(
-            c, "t = 0 is the clean digit: move the noise slider up first.", "warn")
+            c, ui.say("ddpm_msg_clean"), "warn")
         return
     g = torch.Generator().manual_seed(seed)
     t_start = s - 1  # slider step s is array index s - 1
     xt = diffusion.q_sample(x0, torch.full((runs,), t_start), torch.randn(x0.shape, generator=g))
     loop = diffusion.sample_loop(eps, xt, sampler, steps, eta, t_start=t_start, generator=g)
-    yield from ui.stream(loop, _render(runs), f"from t = {s}: {sampler}", c,
-                         where=lambda st: f"step {st.index}/{st.total} (t = {st.t})")
+    head = ui.say("ddpm_msg_denoise_head", t=s, sampler=ui.say(f"ddpm_msg_sampler_{sampler}"))
+    yield from ui.stream(loop, _render(runs), head, c, where=_where)
 
 
 # ---- training record --------------------------------------------------------------------------------
 def describe_training(m: dict, src: str) -> str:
-    return (f"Weights: `{src}` · {m['epochs']} epochs on {m['dataset']} ({m['steps']} steps) in "
-            f"{m['wall_time_s'] / 60:.1f} min on {m['hardware']} · held-out L_simple {m['final']['test_loss_ema']:.4f}")
+    return ui.say("ddpm_msg_training", src=src, epochs=m["epochs"], dataset=m["dataset"], steps=m["steps"],
+                  minutes=m["wall_time_s"] / 60, hardware=ui.hardware(m["hardware"]), loss=m["final"]["test_loss_ema"])
 
 
 # ---- layout -----------------------------------------------------------------------------------------

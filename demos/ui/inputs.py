@@ -20,12 +20,12 @@ add_strings(
         "ui_msg_outside": "{name}: {value} is outside [{lo}, {hi}]; using {used}",
         "ui_msg_not_choice": "{name}: {value} is not one of {choices}; using {default}",
         "ui_msg_not_flag": "{name}: {value} is not true or false; using false",
-        "ui_msg_clamped": "⚠️ {messages}.", "ui_msg_sep": "; "},
+        "ui_msg_clamped": "⚠️ {messages}.", "ui_msg_sep": "; ", "ui_arg_seed": "seed", "ui_arg_steps": "steps"},
     zh={"ui_msg_not_number": "{name}：{value} 不是数字；改用 {default}",
         "ui_msg_outside": "{name}：{value} 超出范围 [{lo}, {hi}]；改用 {used}",
         "ui_msg_not_choice": "{name}：{value} 不是可选值 {choices} 之一；改用 {default}",
         "ui_msg_not_flag": "{name}：{value} 不是真或假；改用假",
-        "ui_msg_clamped": "⚠️ {messages}。", "ui_msg_sep": "；"},
+        "ui_msg_clamped": "⚠️ {messages}。", "ui_msg_sep": "；", "ui_arg_seed": "随机种子", "ui_arg_steps": "步数"},
 )
 
 

@@ -3,6 +3,7 @@ bundled test digits. A missing or broken file becomes a message in that tab; the
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
@@ -20,7 +21,8 @@ add_strings(
         "ui_msg_blank_image": "Could not use this image: the image is blank: draw a digit (a bright or dark stroke on a "
                               "plain background).",
         "ui_msg_not_image": "Could not use this image: expected an image, got an array of shape {shape}.",
-        "ui_msg_your_digit": "Your digit, centred and resized to 28×28 the way MNIST was."},
+        "ui_msg_your_digit": "Your digit, centred and resized to 28×28 the way MNIST was.",
+        "ui_msg_threads": "{n} threads"},
     zh={"ui_msg_model_unknown": "未知模型“{name}”；已知的模型：{known}",
         "ui_msg_model_missing": "没有“{name}”的权重：Hub 缓存（{repo}）和 `weights/{name}/` 里都没有。"
                                 "请用 `python genlib/train.py {name}` 训练。",
@@ -29,7 +31,8 @@ add_strings(
         "ui_msg_nothing_drawn": "还没有手写内容：请手写一个数字或上传一张图片。",
         "ui_msg_blank_image": "无法使用这张图片：图片是空白的。请手写一个数字（素色背景上的亮色或暗色笔画）。",
         "ui_msg_not_image": "无法使用这张图片：需要一张图像，收到的是形状为 {shape} 的数组。",
-        "ui_msg_your_digit": "你的数字，已按 MNIST 的方式居中并缩放到 28×28。"},
+        "ui_msg_your_digit": "你的数字，已按 MNIST 的方式居中并缩放到 28×28。",
+        "ui_msg_threads": "{n} 个线程"},
 )
 
 
@@ -38,6 +41,11 @@ def unavailable(err: hub.ModelUnavailable) -> str:
     if err.reason in ("unknown", "missing", "broken"):
         return say(f"ui_msg_model_{err.reason}", **err.fields)
     return str(err)
+
+
+def hardware(text: str) -> str:
+    """A metrics.json hardware record ("x86_64 CPU, 2 threads") with its thread count said in the request's language."""
+    return re.sub(r"(\d+) threads?\b", lambda m: say("ui_msg_threads", n=m.group(1)), str(text))
 
 
 def load_model(name: str):
