@@ -141,19 +141,19 @@ _specs = [
         options=dict(family="autoregressive", draw="genlib.pixelcnn.draw",
                      board={"T = 1": dict(temperature=1.0), "T = 0.8": dict(temperature=0.8)},
                      likelihood=("test_bits_per_dim_ema", "bits/dim"))),
-    _latent("ae2", "Autoencoder", 2, "the reconstruction loss only; a code you can draw on a plane.", 20),
-    _latent("ae32", "Autoencoder", 32, "the reconstruction loss only.", 20),
-    _latent("vae2", "VAE", 2, "the ELBO (beta = 1); prior N(0, I) on a plane.", 30),
+    _latent("ae2", "Autoencoder", 2, "the reconstruction loss only; a code you can draw on a plane.", 10),
+    _latent("ae32", "Autoencoder", 32, "the reconstruction loss only.", 10),
+    _latent("vae2", "VAE", 2, "the ELBO (beta = 1); prior N(0, I) on a plane.", 20),
     _latent("vae32", "VAE", 32, "the ELBO (beta = 1); the project's likelihood model (importance-weighted bound "
             "with k = 5000 in benchmarks/vae.py).", 80),
     _latent("vae32_recon", "VAE", 32, "the ablation with the reconstruction term only (beta = 0): the encoder still "
-            "outputs a Gaussian, but nothing pulls it towards the prior.", 15, beta=0.0),
+            "outputs a Gaussian, but nothing pulls it towards the prior.", 10, beta=0.0),
     _latent("vae32_kl", "VAE", 32, "the ablation with the KL term only (recon_weight = 0): every posterior collapses "
-            "onto the prior and the decoder never receives a gradient.", 3, recon_weight=0.0),
+            "onto the prior and the decoder never receives a gradient.", 2, recon_weight=0.0),
     _latent("vae32_beta05", "VAE", 32, "a beta-VAE with beta = 0.5 (KL weighed less: sharper reconstructions, a "
-            "code that strays from the prior).", 20, beta=0.5),
+            "code that strays from the prior).", 12, beta=0.5),
     _latent("vae32_beta4", "VAE", 32, "a beta-VAE with beta = 4 (KL weighed more: blurrier, closer to the prior, "
-            "fewer active units).", 20, beta=4.0),
+            "fewer active units).", 12, beta=4.0),
     ModelSpec(
         "gan", "genlib.gan", "DCGANGenerator", DCGAN, "gan",
         dict(epochs=12, batch_size=64, lr=2e-4, warmup=0, ema_decay=0.999),

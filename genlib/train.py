@@ -336,9 +336,9 @@ def main(argv=None) -> Path:
     if args.threads:
         torch.set_num_threads(args.threads)
     out = Path(args.out) if args.out else ROOT / "weights" / args.model
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = spec.recipe_module().train(args, spec)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     steps = result.metrics["loss_curve"][-1][0] if result.metrics.get("loss_curve") else 0
     metrics = {
         "model": args.model,
@@ -350,6 +350,7 @@ def main(argv=None) -> Path:
         "seed": args.seed,
         "lr": args.lr,
         "wall_time_s": round(wall, 1),
+        "cpu_time_s": round(cpu, 1),  # CPU seconds of this process: with --threads 1, the wall time on an idle core
         "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
                     + (f" x {size} processes (torchrun)" if size > 1 else ""),
         "torch": torch.__version__,
