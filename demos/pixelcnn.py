@@ -49,6 +49,21 @@ ui.add_strings(
         "pixelcnn_col": "Pixel column",
         "pixelcnn_influence": "|∂ output at the pixel / ∂ input| (log scale); red = the pixel",
         "pixelcnn_loss": "Training loss (bits/dim, running mean)",
+        "pixelcnn_arg_temperature": "temperature", "pixelcnn_arg_samples": "samples", "pixelcnn_arg_keep": "rows to keep",
+        "pixelcnn_arg_completions": "completions", "pixelcnn_arg_model": "model", "pixelcnn_arg_row": "row",
+        "pixelcnn_arg_column": "column",
+        "pixelcnn_msg_row": "row {row}/{rows}",
+        "pixelcnn_msg_sample_head": "T = {T:g}, seed {seed}",
+        "pixelcnn_msg_not_28": "The digit must be a 28×28 image: pick one or use a drawing.",
+        "pixelcnn_msg_complete_head": "{keep} rows kept, T = {T:g}, seed {seed}",
+        "pixelcnn_msg_influence": "pixel ({r}, {c}) is number {i} in raster order: {earlier} of the {i} earlier pixels "
+                                  "influence it",
+        "pixelcnn_msg_blind": ", {blind} earlier pixels do not (blind spot or beyond the receptive field)",
+        "pixelcnn_msg_all": " (all of them)",
+        "pixelcnn_msg_leak": "; later pixels with influence: {leak}.",
+        "pixelcnn_msg_training": "Weights: `{src}` · {epochs} epochs ({steps} steps) in {minutes:.1f} min on {hardware} · "
+                                 "**test bits/dim {bpd:.4f}** on all {images} MNIST test images (anchors: RealNVP 1.06, "
+                                 "Glow 1.05, FFJORD 0.99)",
     },
     zh={
         "pixelcnn_title": "PixelCNN / PixelSNAIL",
@@ -72,6 +87,20 @@ ui.add_strings(
         "pixelcnn_col": "像素所在列",
         "pixelcnn_influence": "|∂ 该像素的输出 / ∂ 输入|（对数刻度）；红色 = 该像素",
         "pixelcnn_loss": "训练损失（bits/dim，滑动平均）",
+        "pixelcnn_arg_temperature": "温度", "pixelcnn_arg_samples": "样本数", "pixelcnn_arg_keep": "保留的行数",
+        "pixelcnn_arg_completions": "补全数量", "pixelcnn_arg_model": "模型", "pixelcnn_arg_row": "行",
+        "pixelcnn_arg_column": "列",
+        "pixelcnn_msg_row": "第 {row}/{rows} 行",
+        "pixelcnn_msg_sample_head": "T = {T:g}，随机种子 {seed}",
+        "pixelcnn_msg_not_28": "数字必须是 28×28 的图像：请选一个数字或使用手写。",
+        "pixelcnn_msg_complete_head": "保留 {keep} 行，T = {T:g}，随机种子 {seed}",
+        "pixelcnn_msg_influence": "像素 ({r}, {c}) 在光栅顺序中排第 {i}：前面 {i} 个像素中有 {earlier} 个影响它",
+        "pixelcnn_msg_blind": "，{blind} 个前面的像素不影响它（盲区，或在感受野之外）",
+        "pixelcnn_msg_all": "（全部）",
+        "pixelcnn_msg_leak": "；后面的像素中有影响的：{leak} 个。",
+        "pixelcnn_msg_training": "权重：`{src}` · 训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，硬件 {hardware} · "
+                                 "**测试集 bits/dim {bpd:.4f}**，在全部 {images} 张 MNIST 测试图像上（参照：RealNVP 1.06，"
+                                 "Glow 1.05，FFJORD 0.99）",
     },
 )
 
@@ -81,7 +110,7 @@ def _load():
 
 
 def _rows(step) -> str:
-    return f"row {step.t + 1}/{px.H}"
+    return ui.say("pixelcnn_msg_row", row=step.t + 1, rows=px.H)
 
 
 # ---- 1. sampling ----------------------------------------------------------------------------------------
@@ -92,12 +121,13 @@ def sample(temperature=1.0, n=16, seed=0):
         yield None, ui.message(msg, "error")
         return
     c = ui.Clamped()
-    T = c.float("temperature", temperature, T_MIN, T_MAX, 1.0)
-    n = c.int("samples", n, 1, MAX_N, 16)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    T = c.float("pixelcnn_arg_temperature", temperature, T_MIN, T_MAX, 1.0)
+    n = c.int("pixelcnn_arg_samples", n, 1, MAX_N, 16)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     nrow = int(np.ceil(np.sqrt(n)))
     steps = px.sample_cached(model, n, T, seed)
-    yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),), f"T = {T:g}, seed {seed}", c, frames=px.H,
+    yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),), ui.say("pixelcnn_msg_sample_head", T=T, seed=seed), c,
+                         frames=px.H,
                          where=_rows, threads=1)  # one thread per row: the per-pixel ops gain nothing from two
 
 
@@ -110,20 +140,21 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
         yield None, ui.message(msg, "error")
         return
     c = ui.Clamped()
-    keep = c.int("rows to keep", keep, 0, px.H - 1, 14)
-    n = c.int("completions", n, 1, MAX_COMPLETIONS, 4)
-    T = c.float("temperature", temperature, T_MIN, T_MAX, 1.0)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    keep = c.int("pixelcnn_arg_keep", keep, 0, px.H - 1, 14)
+    n = c.int("pixelcnn_arg_completions", n, 1, MAX_COMPLETIONS, 4)
+    T = c.float("pixelcnn_arg_temperature", temperature, T_MIN, T_MAX, 1.0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     digit = ui.sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     if digit.shape != (px.H, px.W):
-        yield None, ui.message("The digit must be a 28×28 image: pick one or use a drawing.", "warn")
+        yield None, ui.message(ui.say("pixelcnn_msg_not_28"), "warn")
         return
     x0 = data.to_model_range(digit[None]).expand(n, -1, -1, -1)  # (n, 1, 28, 28)
     given = x0[:1].clone()
     given[:, :, keep:] = -1.0
     steps = px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep)
     yield from ui.stream(steps, lambda step: (ui.sheet(torch.cat([given, step.x]), n + 1),),
-                         f"{keep} rows kept, T = {T:g}, seed {seed}", c, frames=px.H, where=_rows, threads=1)
+                         ui.say("pixelcnn_msg_complete_head", keep=keep, T=T, seed=seed), c, frames=px.H, where=_rows,
+                         threads=1)
 
 
 # ---- 3. causality viewer ---------------------------------------------------------------------------------
@@ -144,8 +175,8 @@ def viewer_model(kind: str):
 def influence(kind="pixelsnail", row=14, col=14, digit=None):
     """Gradient magnitude of the model's output at (row, col) with respect to every input pixel -> (image, status)."""
     c = ui.Clamped()
-    kind = c.choice("model", kind, VIEWERS, "pixelsnail")
-    r, col_ = c.int("row", row, 0, px.H - 1, 14), c.int("column", col, 0, px.W - 1, 14)
+    kind = c.choice("pixelcnn_arg_model", kind, VIEWERS, "pixelsnail")
+    r, col_ = c.int("pixelcnn_arg_row", row, 0, px.H - 1, 14), c.int("pixelcnn_arg_column", col, 0, px.W - 1, 14)
     digit = ui.sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     x = data.to_model_range(digit[None]).double().requires_grad_(True)
     with torch.enable_grad():  # whatever grad mode the server's worker thread is in
@@ -168,17 +199,17 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
     rgb[(order > i) & ~nz] = (235, 235, 235)  # the future: grey
     rgb[r, col_] = (220, 38, 38)
     img = np.repeat(np.repeat(rgb.astype(np.uint8), 8, 0), 8, 1)
-    status = (f"pixel ({r}, {col_}) is number {i} in raster order: {earlier} of the {i} earlier pixels influence it"
-              + (f", {blind} earlier pixels do not (blind spot or beyond the receptive field)" if blind else " (all of them)")
-              + f"; later pixels with influence: {leak}.")
+    status = (ui.say("pixelcnn_msg_influence", r=r, c=col_, i=i, earlier=earlier)
+              + (ui.say("pixelcnn_msg_blind", blind=blind) if blind else ui.say("pixelcnn_msg_all"))
+              + ui.say("pixelcnn_msg_leak", leak=leak))
     return img, ui.status(c, status)
 
 
 # ---- training record ---------------------------------------------------------------------------------------
 def describe_training(m: dict, src: str) -> str:
-    return (f"Weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
-            f"{m['hardware']} · **test bits/dim {m['final']['test_bits_per_dim_ema']:.4f}** on all "
-            f"{m['final']['test_images']} MNIST test images (anchors: RealNVP 1.06, Glow 1.05, FFJORD 0.99)")
+    return ui.say("pixelcnn_msg_training", src=src, epochs=m["epochs"], steps=m["steps"], minutes=m["wall_time_s"] / 60,
+                  hardware=ui.hardware(m["hardware"]), bpd=m["final"]["test_bits_per_dim_ema"],
+                  images=m["final"]["test_images"])
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------
