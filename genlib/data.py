@@ -333,3 +333,31 @@ def seq_batch(task: str, pairs: list[tuple[str, str]]) -> tuple[torch.Tensor, to
         return torch.tensor([r + [PAD] * (width - len(r)) for r in rows], dtype=torch.long)
 
     return pad(srcs), pad(tgts)
+
+
+# ---- text corpora (character-level language models) -----------------------------------------------------------
+TEXTS = {"shakespeare": "tinyshakespeare.txt", "tang": "tang-poems.txt"}  # under <data_dir>/text/
+
+
+def load_text(corpus: str, data_dir: str | os.PathLike | None = None) -> str:
+    """The whole corpus as one string (UTF-8, LF lines). Not bundled and not downloaded: pass --data-dir (or set
+    GENLIB_DATA) to a folder holding text/<file> (../shared/data)."""
+    if corpus not in TEXTS:
+        raise ValueError(f"corpus must be one of {tuple(TEXTS)}")
+    root = resolve_data_dir(data_dir)
+    path = root / "text" / TEXTS[corpus] if root is not None else None
+    if path is None or not path.exists():
+        raise DataUnavailable(f"text/{TEXTS[corpus]} not found under {data_dir or os.environ.get('GENLIB_DATA') or '?'}: "
+                              "pass --data-dir (or set GENLIB_DATA) to a folder holding it (e.g. ../shared/data)")
+    return path.read_text(encoding="utf-8")
+
+
+def text_split(corpus: str, text: str) -> tuple[str, str]:
+    """(train, validation): Tiny Shakespeare's first 90% / last 10% of characters (the usual split); for the Tang
+    poems (one per line) every tenth poem is held out."""
+    if corpus == "tang":
+        poems = text.strip("\n").split("\n")
+        return ("\n".join(p for i, p in enumerate(poems) if i % 10 != 9) + "\n",
+                "\n" + "\n".join(p for i, p in enumerate(poems) if i % 10 == 9) + "\n")
+    n = int(0.9 * len(text))
+    return text[:n], text[n:]

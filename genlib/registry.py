@@ -44,7 +44,7 @@ class ModelSpec:
 
     @property
     def command(self) -> str:
-        data = " --data-dir ../shared/data" if self.dataset in ("mnist", "fashion-mnist") else ""
+        data = " --data-dir ../shared/data" if self.dataset in ("mnist", "fashion-mnist") or self.dataset.startswith("text-") else ""
         return f"python genlib/train.py {self.name}{data}"
 
 
@@ -172,6 +172,35 @@ _specs = [
     _transformer("zh_numbers", "Chinese numerals, to turn into digits for 0 to 999999 ('三十万零五' -> 300005, '一千零一', "
                  "'两百' or '二百', '十五' or '一十五'). Training numbers are stratified by which digits are zero, so every "
                  "placement of 零 and 万 is seen as often as any other"),
+]
+
+# Character-level language models (genlib.rnn.CharLM, recipe genlib/recipes/rnn.py). The three Shakespeare cells share
+# one size and one time budget (--minutes of training, one thread), so the comparison is at equal wall time; the
+# vocabulary is built from the training text and saved in config.json with the weights.
+RNN_SHAKESPEARE = dict(emb=64, hidden=256, layers=2, dropout=0.0, tie=False)
+RNN_TANG = dict(kind="lstm", emb=256, hidden=256, layers=1, dropout=0.0, tie=True)
+
+
+def _rnn(corpus: str, kind: str, config: dict, what: str, **defaults) -> ModelSpec:
+    hp = dict(epochs=50, batch_size=64, lr=3e-3, warmup=50, minutes=12.0, bptt=100, clip=1.0, min_count=1) | defaults
+    return ModelSpec(
+        f"rnn_{corpus}_{kind}", "genlib.rnn", "CharLM", config, "rnn", hp,
+        f"genlib-annotated/rnn-{corpus}-{kind}",
+        f"A character-level {kind.upper() if kind != 'rnn' else 'vanilla RNN'} language model: {what} Trained by "
+        "truncated BPTT with gradient-norm clipping to predict the next character; the vocabulary is in config.json. "
+        "Input (B, T) character ids; output (B, T, V) next-character logits and the final state.",
+        dataset=f"text-{corpus}", metric="val_nats_per_char", options=dict(corpus=corpus))
+
+
+_specs += [
+    *[_rnn("shakespeare", kind, dict(kind=kind, **RNN_SHAKESPEARE),
+           "embedding 64, two recurrent layers of 256 units, a linear read-out over the 65 characters of Tiny "
+           "Shakespeare (first 90% for training, last 10% for validation).") for kind in ("rnn", "gru", "lstm")],
+    _rnn("tang", "lstm", RNN_TANG,
+         "one LSTM layer of 256 units whose read-out shares the 256-wide embedding matrix (weight tying), over the "
+         "characters that occur at least 10 times in the training poems (the rest are one unknown symbol), on the "
+         "Tang poems (traditional characters, one poem a line; every tenth poem held out).",
+         batch_size=32, bptt=64, minutes=15.0, min_count=10),
 ]
 
 MODELS: dict[str, ModelSpec] = {s.name: s for s in _specs}

@@ -223,6 +223,10 @@ DATA_ATTRIBUTION = {
     "mnist": "MNIST, copyright Yann LeCun and Corinna Cortes, a derivative of the NIST datasets, "
     "available under Creative Commons Attribution-Share Alike 3.0 (CC BY-SA 3.0).",
     "fashion-mnist": "Fashion-MNIST, MIT License, Copyright (c) 2017 Zalando SE (Xiao, Rasul & Vollgraf, arXiv:1708.07747).",
+    "text-shakespeare": "Tiny Shakespeare (github.com/karpathy/char-rnn, data/tinyshakespeare/input.txt): Shakespeare's "
+    "text, in the public domain; the char-rnn repository is MIT-licensed. Only the vocabulary ships with the weights.",
+    "text-tang": "Tang poems from github.com/chinese-poetry/chinese-poetry (全唐诗), MIT License, Copyright (c) 2016 "
+    "JackeyGao. Only the vocabulary (characters seen at least 10 times) ships with the weights.",
 }
 
 
