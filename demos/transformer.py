@@ -68,6 +68,35 @@ ui.add_strings(
         "transformer_noam_warmup": "Noam: warm-up steps",
         "transformer_ls_eps": "Label smoothing ε",
         "transformer_ls_v": "Vocabulary size V",
+        "transformer_arg_task": "task", "transformer_arg_decoding": "decoding", "transformer_arg_beam": "beam width",
+        "transformer_arg_temperature": "temperature", "transformer_arg_attention": "attention",
+        "transformer_arg_length": "length", "transformer_arg_warmup": "warm-up", "transformer_arg_factor": "factor",
+        "transformer_arg_epsilon": "epsilon", "transformer_arg_vocab": "vocabulary size",
+        "transformer_msg_step": "step", "transformer_msg_token": "token", "transformer_msg_top3": "top 3",
+        "transformer_msg_head": "layer {layer}, head {head}",
+        "transformer_msg_too_long": "The input has {n} characters; this demo reads at most {max}.",
+        "transformer_msg_unreadable": "Cannot read this input: {reason}.",
+        "transformer_msg_not_phrase": "Not a number phrase: {reason}.",
+        "transformer_msg_how_greedy": "greedy", "transformer_msg_how_beam": "beam search, width {beam}",
+        "transformer_msg_how_sample": "sampling, T = {T:g}, seed {seed}",
+        "transformer_msg_matches": " ✓ matches the grammar's reading",
+        "transformer_msg_differs": " ✗ the grammar reads {value}",
+        "transformer_msg_decoded": "{how}: log-probability {score:.3f}{truth}",
+        "transformer_msg_empty": "(empty)",
+        "transformer_msg_mask_title": "subsequent_mask({n}): row i may attend to columns j ≤ i",
+        "transformer_msg_mask": "{allowed} of {cells} entries are allowed: n (n + 1) / 2 = {count}",
+        "transformer_msg_bad_dim": "dimension {part} is not an integer; skipped",
+        "transformer_msg_dims_shown": "showing up to 6 dimensions in [0, {top}]",
+        "transformer_msg_pe_series": "dim {k} ({fn}, wavelength {wavelength:.0f})",
+        "transformer_msg_pe_title": "PE(pos, dim), d_model = {d}, positions 0–99",
+        "transformer_msg_pe": "Even dimensions are sines, odd ones cosines; the wavelength grows geometrically from 2π to "
+                              "10000·2π.",
+        "transformer_msg_noam_title": "Noam: d_model = {d}, warm-up = {w}, factor = {f:g}",
+        "transformer_msg_noam": "Peak learning rate {peak:.3g} at step {w} = factor · d_model^-0.5 · warmup^-0.5",
+        "transformer_msg_target": "q: {hit:.3g} on the true token (3), {each:.3g} on each other, 0 on padding (0)",
+        "transformer_msg_loss_title": "loss against p(true token)",
+        "transformer_msg_smoothing": "The loss is smallest at p(true) ≈ {best:.3f} = 1 − ε, not at 1: the model is "
+                                     "penalised for over-confidence.",
     },
     zh={
         "transformer_title": "Transformer",
@@ -101,6 +130,33 @@ ui.add_strings(
         "transformer_noam_warmup": "Noam：预热步数",
         "transformer_ls_eps": "标签平滑 ε",
         "transformer_ls_v": "词表大小 V",
+        "transformer_arg_task": "任务", "transformer_arg_decoding": "解码方式", "transformer_arg_beam": "束宽",
+        "transformer_arg_temperature": "温度", "transformer_arg_attention": "注意力",
+        "transformer_arg_length": "长度", "transformer_arg_warmup": "预热步数", "transformer_arg_factor": "系数",
+        "transformer_arg_epsilon": "ε", "transformer_arg_vocab": "词表大小",
+        "transformer_msg_step": "步", "transformer_msg_token": "词元", "transformer_msg_top3": "前 3 名",
+        "transformer_msg_head": "第 {layer} 层，第 {head} 个头",
+        "transformer_msg_too_long": "输入有 {n} 个字符；这个演示最多读取 {max} 个。",
+        "transformer_msg_unreadable": "无法读取这个输入：{reason}。",
+        "transformer_msg_not_phrase": "不是数词短语：{reason}。",
+        "transformer_msg_how_greedy": "贪心解码", "transformer_msg_how_beam": "束搜索，束宽 {beam}",
+        "transformer_msg_how_sample": "采样，T = {T:g}，随机种子 {seed}",
+        "transformer_msg_matches": " ✓ 与语法解析的结果一致",
+        "transformer_msg_differs": " ✗ 语法解析的结果是 {value}",
+        "transformer_msg_decoded": "{how}：对数概率 {score:.3f}{truth}",
+        "transformer_msg_empty": "（空）",
+        "transformer_msg_mask_title": "subsequent_mask({n})：第 i 行可以关注第 j ≤ i 列",
+        "transformer_msg_mask": "{cells} 个位置中有 {allowed} 个允许关注：n (n + 1) / 2 = {count}",
+        "transformer_msg_bad_dim": "维度 {part} 不是整数；已跳过",
+        "transformer_msg_dims_shown": "最多显示 [0, {top}] 中的 6 个维度",
+        "transformer_msg_pe_series": "第 {k} 维（{fn}，波长 {wavelength:.0f}）",
+        "transformer_msg_pe_title": "PE(pos, dim)，d_model = {d}，位置 0–99",
+        "transformer_msg_pe": "偶数维是正弦，奇数维是余弦；波长从 2π 到 10000·2π 按几何级数增长。",
+        "transformer_msg_noam_title": "Noam：d_model = {d}，预热 = {w}，系数 = {f:g}",
+        "transformer_msg_noam": "学习率峰值 {peak:.3g} 出现在第 {w} 步 = 系数 · d_model^-0.5 · 预热步数^-0.5",
+        "transformer_msg_target": "q：真实词元 (3) 上 {hit:.3g}，其余每个 {each:.3g}，填充 (0) 上为 0",
+        "transformer_msg_loss_title": "损失随 p(真实词元) 的变化",
+        "transformer_msg_smoothing": "损失在 p(真实) ≈ {best:.3f} = 1 − ε 处最小，而不是在 1 处：模型会因过度自信而受罚。",
     },
 )
 
@@ -123,8 +179,9 @@ def steps_table(spec, decoded) -> str:
         alts = ", ".join(f"{html.escape(_tgt_token(spec, int(i)))} {float(v):.3f}" for v, i in zip(top.values, top.indices))
         rows.append(f"<tr><td>{k}</td><td><b>{html.escape(_tgt_token(spec, tok))}</b></td><td>{float(p[tok]):.4f}</td>"
                     f"<td>{alts}</td></tr>")
-    return ('<div class="stats"><table><tr><th>step</th><th>token</th><th>p</th><th>top 3</th></tr>'
-            + "".join(rows) + "</table></div>")
+    head = "".join(f"<th>{h}</th>" for h in (ui.say("transformer_msg_step"), ui.say("transformer_msg_token"), "p",
+                                               ui.say("transformer_msg_top3")))
+    return f'<div class="stats"><table><tr>{head}</tr>' + "".join(rows) + "</table></div>"
 
 
 def attention_html(maps: dict, kind: str, src_tokens: list[str], tgt_tokens: list[str]) -> str:
@@ -133,7 +190,8 @@ def attention_html(maps: dict, kind: str, src_tokens: list[str], tgt_tokens: lis
                           "dec_src": (tgt_tokens, src_tokens)}[kind]
     out = []
     for layer, w in enumerate(maps[kind]):
-        heads = "".join(ui.svg.heatmap_svg(w[0, h].numpy(), rows_lab, cols_lab, f"layer {layer + 1}, head {h + 1}",
+        heads = "".join(ui.svg.heatmap_svg(w[0, h].numpy(), rows_lab, cols_lab,
+                                            ui.say("transformer_msg_head", layer=layer + 1, head=h + 1),
                                             numbers=False, cell=(14, 14))
                         for h in range(w.shape[1]))
         out.append(f'<div style="display:flex;flex-wrap:wrap;gap:10px">{heads}</div>')
@@ -151,25 +209,24 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
            kind="dec_src"):
     """Decode `text` -> (output markdown, per-step table html, attention html, status)."""
     c = ui.Clamped()
-    task = c.choice("task", task, TASKS, "numbers")
-    method = c.choice("decoding", method, METHODS, "greedy")
-    beam = c.int("beam width", beam, 1, MAX_BEAM, 4)
-    temperature = c.float("temperature", temperature, 0.05, 5.0, 1.0)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
-    kind = c.choice("attention", kind, KINDS, "dec_src")
+    task = c.choice("transformer_arg_task", task, TASKS, "numbers")
+    method = c.choice("transformer_arg_decoding", method, METHODS, "greedy")
+    beam = c.int("transformer_arg_beam", beam, 1, MAX_BEAM, 4)
+    temperature = c.float("transformer_arg_temperature", temperature, 0.05, 5.0, 1.0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
+    kind = c.choice("transformer_arg_attention", kind, KINDS, "dec_src")
     spec = data.SEQ_TASKS[task]
     text = "" if text is None else str(text)
     if len(text) > MAX_CHARS:
-        return "", "", "", ui.status(c, f"The input has {len(text)} characters; this demo reads at most {MAX_CHARS}.",
-                                     "warn")
+        return "", "", "", ui.status(c, ui.say("transformer_msg_too_long", n=len(text), max=MAX_CHARS), "warn")
     try:
         src_ids = spec.encode_src(text)
     except ValueError as err:
-        return "", "", "", ui.status(c, f"Cannot read this input: {err}.", "warn")
+        return "", "", "", ui.status(c, ui.say("transformer_msg_unreadable", reason=err), "warn")
     try:  # the grammar decides whether the input is a number phrase at all; the model does the translation
         value = spec.parse(text)
     except ValueError as err:
-        return "", "", "", ui.status(c, f"Not a number phrase: {err}.", "warn")
+        return "", "", "", ui.status(c, ui.say("transformer_msg_not_phrase", reason=err), "warn")
     model, msg = _model(task)
     if model is None:
         return "", "", "", ui.message(msg, "error")
@@ -193,25 +250,24 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
     result = spec.decode_tgt(out.tokens)
     src_tokens = spec.tokenize(text) + ["‹eos›"]
     tgt_tokens = ["‹bos›"] + [_tgt_token(spec, t) for t in out.tokens]
-    how = {"greedy": "greedy", "beam": f"beam search, width {beam}", "sample": f"sampling, T = {temperature:g}, seed {seed}"}[method]
+    how = ui.say(f"transformer_msg_how_{method}", beam=beam, T=temperature, seed=seed)
     truth = ""
     if value is not None:
-        truth = (" ✓ matches the grammar's reading" if result == str(value)
-                 else f" ✗ the grammar reads {value}")
-    status = ui.status(c, f"{how}: log-probability {out.score:.3f}{truth}")
-    return (f"**{html.escape(result) or '(empty)'}**", steps_table(spec, out),
+        truth = (ui.say("transformer_msg_matches") if result == str(value)
+                 else ui.say("transformer_msg_differs", value=value))
+    status = ui.status(c, ui.say("transformer_msg_decoded", how=how, score=out.score, truth=truth))
+    return (f"**{html.escape(result) or ui.say('transformer_msg_empty')}**", steps_table(spec, out),
             attention_html(maps, kind, src_tokens, tgt_tokens), status)
 
 
 # ---- the parts, plotted --------------------------------------------------------------------------------------
 def mask_view(size=8):
     c = ui.Clamped()
-    n = c.int("length", size, 1, 32, 8)
+    n = c.int("transformer_arg_length", size, 1, 32, 8)
     m = subsequent_mask(n)[0].float().numpy()
     labels = [str(i) for i in range(n)]
-    svg = ui.svg.heatmap_svg(m, labels, labels, f"subsequent_mask({n}): row i may attend to columns j ≤ i", numbers=False,
-                             cell=(14, 14))
-    return svg, ui.status(c, f"{int(m.sum())} of {n * n} entries are allowed: n (n + 1) / 2 = {n * (n + 1) // 2}")
+    svg = ui.svg.heatmap_svg(m, labels, labels, ui.say("transformer_msg_mask_title", n=n), numbers=False, cell=(14, 14))
+    return svg, ui.status(c, ui.say("transformer_msg_mask", allowed=int(m.sum()), cells=n * n, count=n * (n + 1) // 2))
 
 
 def _parse_dims(dims, d_model: int, c: ui.Clamped) -> list[int]:
@@ -223,10 +279,10 @@ def _parse_dims(dims, d_model: int, c: ui.Clamped) -> list[int]:
         try:
             out.append(int(part))
         except ValueError:
-            c.messages.append(f"dimension {part!r} is not an integer; skipped")
+            c.messages.append(ui.say("transformer_msg_bad_dim", part=repr(part)))
     kept = [d for d in out if 0 <= d < d_model][:6]
     if len(kept) < len([d for d in out if 0 <= d < d_model]) or len(kept) < len(out):
-        c.messages.append(f"showing up to 6 dimensions in [0, {d_model - 1}]")
+        c.messages.append(ui.say("transformer_msg_dims_shown", top=d_model - 1))
     return kept or [4, 5, 8, 9]
 
 
@@ -236,35 +292,35 @@ def posenc_view(dims="4, 5, 8, 9", d_model=64):
     d -= d % 2
     chosen = _parse_dims(dims, d, c)
     pe = positional_encoding(100, d).numpy()
-    series = {f"dim {k} ({'sin' if k % 2 == 0 else 'cos'}, wavelength {2 * math.pi * 10000 ** ((k - k % 2) / d):.0f})": pe[:, k]
-              for k in chosen}
-    return ui.svg.lines_svg(series, np.arange(100), f"PE(pos, dim), d_model = {d}, positions 0–99"), ui.status(c, 
-        "Even dimensions are sines, odd ones cosines; the wavelength grows geometrically from 2π to 10000·2π.")
+    series = {ui.say("transformer_msg_pe_series", k=k, fn="sin" if k % 2 == 0 else "cos",
+                     wavelength=2 * math.pi * 10000 ** ((k - k % 2) / d)): pe[:, k] for k in chosen}
+    return (ui.svg.lines_svg(series, np.arange(100), ui.say("transformer_msg_pe_title", d=d)),
+            ui.status(c, ui.say("transformer_msg_pe")))
 
 
 def noam_view(d_model=512, warmup=4000, factor=1.0):
     c = ui.Clamped()
     d = c.int("d_model", d_model, 8, 4096, 512)
-    w = c.int("warm-up", warmup, 1, 100_000, 4000)
-    f = c.float("factor", factor, 0.01, 10.0, 1.0)
+    w = c.int("transformer_arg_warmup", warmup, 1, 100_000, 4000)
+    f = c.float("transformer_arg_factor", factor, 0.01, 10.0, 1.0)
     steps = np.arange(1, max(4 * w, 2000) + 1)
     lr = np.array([rate(int(s), d, f, w) for s in steps])
     peak = rate(w, d, f, w)
-    return (ui.svg.lines_svg({"lr": lr}, steps, f"Noam: d_model = {d}, warm-up = {w}, factor = {f:g}", marker=w - 1),
-            ui.status(c, f"Peak learning rate {peak:.3g} at step {w} = factor · d_model^-0.5 · warmup^-0.5"))
+    return (ui.svg.lines_svg({"lr": lr}, steps, ui.say("transformer_msg_noam_title", d=d, w=w, f=f), marker=w - 1),
+            ui.status(c, ui.say("transformer_msg_noam", peak=peak, w=w)))
 
 
 def smoothing_view(eps=0.1, vocab=13):
     """The target distribution for one token, and the loss KL(q || p) against the probability p of the true
     token when the rest of p is spread evenly."""
     c = ui.Clamped()
-    e = c.float("epsilon", eps, 0.0, 0.99, 0.1)
-    V = c.int("vocabulary size", vocab, 3, 100, 13)
+    e = c.float("transformer_arg_epsilon", eps, 0.0, 0.99, 0.1)
+    V = c.int("transformer_arg_vocab", vocab, 3, 100, 13)
     q = LabelSmoothing(V, padding_idx=0, smoothing=e).target_distribution(torch.tensor([3]))[0].numpy()
     bars = "".join(f'<rect x="{10 + i * 300 / V:.1f}" y="{130 - 110 * v:.1f}" width="{300 / V - 2:.1f}" height="{110 * v:.1f}" '
                    f'fill="{"#2563eb" if i == 3 else "#93c5fd"}"><title>token {i}: {v:.4f}</title></rect>' for i, v in enumerate(q))
     bar_svg = (f'<svg viewBox="0 0 320 150" width="100%" style="max-width:320px" role="img" aria-label="target distribution">'
-               f'<text x="10" y="12" font-size="11">q: {1 - e:.3g} on the true token (3), {e / (V - 2):.3g} on each other, 0 on padding (0)</text>'
+               f'<text x="10" y="12" font-size="11">{ui.say("transformer_msg_target", hit=1 - e, each=e / (V - 2))}</text>'
                f'{bars}<line x1="8" y1="130" x2="312" y2="130" stroke="#111827"/></svg>')
     p_true = np.linspace(0.01, 0.999, 200)
     others = (1 - p_true) / (V - 2)  # the rest spread over the V - 2 non-padding tokens
@@ -275,10 +331,9 @@ def smoothing_view(eps=0.1, vocab=13):
             out = out + (V - 2) * (e / (V - 2)) * (np.log(e / (V - 2)) - np.log(rest))
         return out
 
-    curve = ui.svg.lines_svg({f"KL(q || p), ε = {e:g}": kl(p_true, others)}, p_true, "loss against p(true token)")
+    curve = ui.svg.lines_svg({f"KL(q || p), ε = {e:g}": kl(p_true, others)}, p_true, ui.say("transformer_msg_loss_title"))
     best = p_true[np.argmin(kl(p_true, others))]
-    return bar_svg + curve, ui.status(c, 
-        f"The loss is smallest at p(true) ≈ {best:.3f} = 1 − ε, not at 1: the model is penalised for over-confidence.")
+    return bar_svg + curve, ui.status(c, ui.say("transformer_msg_smoothing", best=best))
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------
