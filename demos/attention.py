@@ -84,6 +84,60 @@ ui.add_strings(
         "attention_causal": "Causal mask (query i sees keys 1…i; needs as many queries as keys)",
         "attention_pad": "Padding: mask k keys",
         "attention_pad_side": "Which keys are padding",
+        "attention_arg_direction": "direction", "attention_arg_length": "length", "attention_arg_tau": "temperature τ",
+        "attention_arg_causal": "causal mask", "attention_arg_padding": "padding", "attention_arg_side": "padding side",
+        "attention_arg_example": "example",
+        "attention_msg_colour_red": "red", "attention_msg_colour_amber": "amber", "attention_msg_colour_green": "green",
+        "attention_msg_colour_blue": "blue", "attention_msg_colour_violet": "violet",
+        "attention_msg_bars": "softmax weights wᵢ", "attention_msg_key": "key",
+        "attention_msg_output_row": "output Σ wᵢ vᵢ (RGB)", "attention_msg_output_box": "output Σ wᵢvᵢ",
+        "attention_msg_zero_query": "A query of length 0 scores every key 0, so the weights are uniform (1/5 each) and "
+                                    "the output is the plain average of the values.",
+        "attention_msg_single": "Largest weight: k{top} ({colour}) with {w:.3f}. Entropy of the weights {entropy:.2f} nats "
+                                "(uniform: ln 5 = {ln5:.2f}; one-hot: 0). Scores are q·kᵢ / (τ √d_k) with d_k = {d_k}: a "
+                                "smaller τ or a longer query sharpens the weights toward the best key, a larger τ "
+                                "flattens them toward the plain average.",
+        "attention_msg_dk": "d_k = {d_k}: over {draws} random pairs the dot product q·k has standard deviation "
+                            "{spread:.2f} (theory √d_k = {theory:.2f}); divided by √d_k it is about 1 whatever d_k is. "
+                            "Largest weight without scaling {raw:.3f}, with scaling {scaled:.3f}.",
+        "attention_msg_cell_not_number": "is {value}, not a number",
+        "attention_msg_cell_not_finite": "is {value}, not a finite number",
+        "attention_msg_cell_too_big": "is {value:g}; entries must lie in [-{max:g}, {max:g}]",
+        "attention_msg_cell_empty": "is empty",
+        "attention_msg_table_empty": "{name} is empty: enter at least one row of numbers",
+        "attention_msg_not_table": "{name} is not a table (a list of rows)",
+        "attention_msg_far_too_large": "{name} is far too large; this demo takes at most {rows} × {cols}",
+        "attention_msg_ragged": "{name}: row {i} has {n} cell{s} but row 1 has {width}",
+        "attention_msg_too_large": "{name} is {n} × {m}; this demo takes at most {rows} × {cols}",
+        "attention_msg_cell": "row {i}, column {j} {why}",
+        "attention_msg_cell_more": " (and {n} more cell{s})",
+        "attention_msg_bad_cell": "{name}: {first}{more}",
+        "attention_msg_qk": "Q has {d_k} column{s} but K has {d_k2}: a query and a key need the same length d_k for "
+                            "their dot product",
+        "attention_msg_kv": "K has {t_k} row{s} but V has {t_v}: every key needs exactly one value",
+        "attention_msg_errors": "{errors}.", "attention_msg_sep": "; ",
+        "attention_msg_causal_square": "The causal mask needs as many queries as keys (here {t_q} and {t_k}), so it is "
+                                       "not applied.",
+        "attention_msg_pad_all": "padding: {pad} is more than the {t_k} keys; masking all {t_k}",
+        "attention_msg_sum_undefined": "Σ undefined",
+        "attention_msg_scores_title": "scores QKᵀ/√{d_k} ({mask})",
+        "attention_msg_where_masked": "−∞ where masked", "attention_msg_no_mask": "no mask",
+        "attention_msg_weights_title": "weights: softmax of each row",
+        "attention_msg_output_title": "output = weights · V",
+        "attention_msg_shapes": "{t_q} quer{y}, {t_k} key{s}, d_k = {d_k}, d_v = {d_v}: scores divided by √{d_k} = "
+                                "{root:.3g}.",
+        "attention_msg_rows_sum": " Every defined row of weights sums to 1.",
+        "attention_msg_masked_one": " {n} masked cell has weight exactly 0.",
+        "attention_msg_masked_many": " {n} masked cells have weight exactly 0.",
+        "attention_msg_undefined_one": "Every key is masked for {names}: the softmax over an empty set is undefined (0/0), "
+                                       "so this row has no weights and no output (a plain softmax gives NaN here). In a "
+                                       "real model such rows belong to padding positions whose output is thrown away; "
+                                       "otherwise the mask must leave every query at least one key.",
+        "attention_msg_undefined_many": "Every key is masked for {names}: the softmax over an empty set is undefined "
+                                        "(0/0), so these rows have no weights and no output (a plain softmax gives NaN "
+                                        "here). In a real model such rows belong to padding positions whose output is "
+                                        "thrown away; otherwise the mask must leave every query at least one key.",
+        "attention_msg_example": "Example: {label}.",
     },
     zh={
         "attention_title": "注意力基础",
@@ -110,8 +164,60 @@ ui.add_strings(
         "attention_causal": "因果掩码（查询 i 只看键 1…i；要求查询数等于键数）",
         "attention_pad": "填充：遮住 k 个键",
         "attention_pad_side": "哪些键是填充",
+        "attention_arg_direction": "方向", "attention_arg_length": "长度", "attention_arg_tau": "温度 τ",
+        "attention_arg_causal": "因果掩码", "attention_arg_padding": "填充", "attention_arg_side": "填充位置",
+        "attention_arg_example": "示例",
+        "attention_msg_colour_red": "红", "attention_msg_colour_amber": "琥珀", "attention_msg_colour_green": "绿",
+        "attention_msg_colour_blue": "蓝", "attention_msg_colour_violet": "紫",
+        "attention_msg_bars": "softmax 权重 wᵢ", "attention_msg_key": "键",
+        "attention_msg_output_row": "输出 Σ wᵢ vᵢ（RGB）", "attention_msg_output_box": "输出 Σ wᵢvᵢ",
+        "attention_msg_zero_query": "长度为 0 的查询给每个键的得分都是 0，所以权重是均匀的（各 1/5），输出就是各个值的简单平均。",
+        "attention_msg_single": "最大权重：k{top}（{colour}），为 {w:.3f}。权重的熵为 {entropy:.2f} 奈特（均匀分布：ln 5 = "
+                                "{ln5:.2f}；独热：0）。得分为 q·kᵢ / (τ √d_k)，d_k = {d_k}：τ 越小或查询越长，权重越集中到"
+                                "最匹配的键；τ 越大，权重越趋向简单平均。",
+        "attention_msg_dk": "d_k = {d_k}：在 {draws} 对随机向量上，点积 q·k 的标准差为 {spread:.2f}（理论值 √d_k = "
+                            "{theory:.2f}）；除以 √d_k 后，无论 d_k 多大都约为 1。不缩放时的最大权重 {raw:.3f}，缩放后 "
+                            "{scaled:.3f}。",
+        "attention_msg_cell_not_number": "是 {value}，不是数字",
+        "attention_msg_cell_not_finite": "是 {value}，不是有限的数",
+        "attention_msg_cell_too_big": "是 {value:g}；元素必须在 [-{max:g}, {max:g}] 之内",
+        "attention_msg_cell_empty": "是空的",
+        "attention_msg_table_empty": "{name} 是空的：请至少输入一行数字",
+        "attention_msg_not_table": "{name} 不是表格（由行组成的列表）",
+        "attention_msg_far_too_large": "{name} 太大了；这个演示最多接受 {rows} × {cols}",
+        "attention_msg_ragged": "{name}：第 {i} 行有 {n} 个单元格，而第 1 行有 {width} 个",
+        "attention_msg_too_large": "{name} 是 {n} × {m}；这个演示最多接受 {rows} × {cols}",
+        "attention_msg_cell": "第 {i} 行第 {j} 列{why}",
+        "attention_msg_cell_more": "（另有 {n} 个单元格）",
+        "attention_msg_bad_cell": "{name}：{first}{more}",
+        "attention_msg_qk": "Q 有 {d_k} 列，而 K 有 {d_k2} 列：查询和键做点积需要相同的长度 d_k",
+        "attention_msg_kv": "K 有 {t_k} 行，而 V 有 {t_v} 行：每个键恰好需要一个值",
+        "attention_msg_errors": "{errors}。", "attention_msg_sep": "；",
+        "attention_msg_causal_square": "因果掩码要求查询数等于键数（这里是 {t_q} 和 {t_k}），所以没有应用。",
+        "attention_msg_pad_all": "填充：{pad} 超过了 {t_k} 个键；遮住全部 {t_k} 个",
+        "attention_msg_sum_undefined": "Σ 无定义",
+        "attention_msg_scores_title": "得分 QKᵀ/√{d_k}（{mask}）",
+        "attention_msg_where_masked": "被遮处为 −∞", "attention_msg_no_mask": "无掩码",
+        "attention_msg_weights_title": "权重：每行的 softmax",
+        "attention_msg_output_title": "输出 = 权重 · V",
+        "attention_msg_shapes": "{t_q} 个查询，{t_k} 个键，d_k = {d_k}，d_v = {d_v}：得分除以 √{d_k} = {root:.3g}。",
+        "attention_msg_rows_sum": "每一行有定义的权重之和都是 1。",
+        "attention_msg_masked_one": "{n} 个被遮住的单元格权重恰好为 0。",
+        "attention_msg_masked_many": "{n} 个被遮住的单元格权重恰好为 0。",
+        "attention_msg_undefined_one": "{names} 的所有键都被遮住：空集上的 softmax 无定义（0/0），所以这一行没有权重，也没有"
+                                       "输出（普通的 softmax 在这里给出 NaN）。在真实模型中，这样的行属于输出会被丢弃的填充"
+                                       "位置；否则掩码必须给每个查询至少留一个键。",
+        "attention_msg_undefined_many": "{names} 的所有键都被遮住：空集上的 softmax 无定义（0/0），所以这些行没有权重，也没"
+                                        "有输出（普通的 softmax 在这里给出 NaN）。在真实模型中，这样的行属于输出会被丢弃的"
+                                        "填充位置；否则掩码必须给每个查询至少留一个键。",
+        "attention_msg_example": "示例：{label}。",
     },
 )
+
+
+def _colour(i: int) -> str:
+    """The name of key i's colour (KEY_NAMES) in the request's language."""
+    return ui.say(f"attention_msg_colour_{KEY_NAMES[i]}")
 
 
 def _rgb(v: np.ndarray) -> str:
@@ -155,7 +261,8 @@ def plane_svg(q: np.ndarray, weights: np.ndarray, output: np.ndarray, title: str
                      f'marker-end="url(#attention-qhead)"/>')
     parts.append(f'<text x="{qx + 5:.1f}" y="{qy - 5:.1f}" font-size="12" font-weight="bold" fill="#111827">q</text>')
     parts.append(f'<rect x="236" y="256" width="76" height="38" rx="4" fill="{_rgb(output)}" stroke="#111827"/>'
-                 f'<text x="274" y="309" font-size="11" text-anchor="middle" fill="#111827">output Σ wᵢvᵢ</text>')
+                 f'<text x="274" y="309" font-size="11" text-anchor="middle" fill="#111827">'
+                 f'{html.escape(ui.say("attention_msg_output_box"))}</text>')
     label = html.escape(title)
     caption = f'<text x="6" y="16" font-size="13" fill="#111827">{label}</text>' if title else ""
     return (f'<svg viewBox="0 0 320 320" width="100%" style="max-width:320px;background:#fff;border:1px solid #e5e7eb" '
@@ -184,23 +291,23 @@ def single_query(angle=30.0, length=1.5, tau=1.0):
     """Slider callback: the query at `angle` degrees and `length`, temperature tau -> (html with the plane and the
     weights as bars, html table of dot products, scores and weights, status)."""
     c = ui.Clamped()
-    angle = c.float("direction", angle, -180.0, 180.0, 30.0)
-    length = c.float("length", length, 0.0, MAX_LENGTH, 1.5)
-    tau = c.float("temperature τ", tau, TAU_MIN, TAU_MAX, 1.0)
+    angle = c.float("attention_arg_direction", angle, -180.0, 180.0, 30.0)
+    length = c.float("attention_arg_length", length, 0.0, MAX_LENGTH, 1.5)
+    tau = c.float("attention_arg_tau", tau, TAU_MIN, TAU_MAX, 1.0)
     q = length * np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
     output, w = single_query_attention(q, tau)
     d_k = KEYS.shape[1]
     dots = KEYS @ q  # shown in the table; the weights come from genlib's attention
     scores = dots / (tau * math.sqrt(d_k))
     rows = "".join(
-        f'<tr><td>k{i + 1} {KEY_NAMES[i]}</td><td style="white-space:nowrap">({KEYS[i, 0]:g}, {KEYS[i, 1]:g})</td>'
+        f'<tr><td>k{i + 1} {_colour(i)}</td><td style="white-space:nowrap">({KEYS[i, 0]:g}, {KEYS[i, 1]:g})</td>'
         f'<td>{dots[i]:.3f}</td><td>{scores[i]:.3f}</td><td>{w[i]:.4f}</td>'
         f'<td><span style="display:inline-block;width:1.2em;height:1em;background:{_rgb(VALUES[i])}"></span></td></tr>'
         for i in range(len(KEYS)))
-    bars = bars_svg(w, [f"k{i + 1}" for i in range(len(KEYS))], [_rgb(v) for v in VALUES], "softmax weights wᵢ")
+    bars = bars_svg(w, [f"k{i + 1}" for i in range(len(KEYS))], [_rgb(v) for v in VALUES], ui.say("attention_msg_bars"))
     table = (f'<div class="stats" style="font-size:0.9em">'
-             f'<table><tr><th>key</th><th>kᵢ</th><th>q·kᵢ</th><th>sᵢ</th><th>wᵢ</th><th>vᵢ</th></tr>{rows}'
-             f'<tr><td colspan="4">output Σ wᵢ vᵢ (RGB)</td><td colspan="2" style="white-space:nowrap">'
+             f'<table><tr><th>{ui.say("attention_msg_key")}</th><th>kᵢ</th><th>q·kᵢ</th><th>sᵢ</th><th>wᵢ</th>'
+             f'<th>vᵢ</th></tr>{rows}<tr><td colspan="4">{ui.say("attention_msg_output_row")}</td><td colspan="2" style="white-space:nowrap">'
              f'{", ".join(f"{x:.2f}" for x in output)}</td></tr></table>'
              f'<p>sᵢ = q·kᵢ / (τ √d_k), d_k = {d_k}</p></div>')
     svg = plane_svg(q, w, output, title=f"q = ({q[0]:.2f}, {q[1]:.2f}), τ = {tau:g}")
@@ -209,13 +316,10 @@ def single_query(angle=30.0, length=1.5, tau=1.0):
     entropy = float(-(w[w > 0] * np.log(w[w > 0])).sum())
     top = int(np.argmax(w))
     if length == 0.0:
-        text = ("A query of length 0 scores every key 0, so the weights are uniform (1/5 each) and the output is the "
-                "plain average of the values.")
+        text = ui.say("attention_msg_zero_query")
     else:
-        text = (f"Largest weight: k{top + 1} ({KEY_NAMES[top]}) with {w[top]:.3f}. Entropy of the weights "
-                f"{entropy:.2f} nats (uniform: ln 5 = {math.log(5):.2f}; one-hot: 0). Scores are q·kᵢ / (τ √d_k) with "
-                f"d_k = {d_k}: a smaller τ or a longer query sharpens the weights toward the best key, a larger τ flattens "
-                f"them toward the plain average.")
+        text = ui.say("attention_msg_single", top=top + 1, colour=_colour(top), w=w[top], entropy=entropy,
+                      ln5=math.log(5), d_k=d_k)
     return picture, table, ui.status(c, text)
 
 
@@ -224,7 +328,7 @@ def dimension_view(d_k=64, seed=0):
     products and of the scaled ones, and the measured spread of q . k -> (html, status)."""
     c = ui.Clamped()
     d_k = c.int("d_k", d_k, 1, MAX_DK, 64)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     g = torch.Generator().manual_seed(seed)
     q = torch.randn(1, d_k, generator=g, dtype=torch.float64)
     k = torch.randn(N_RANDOM_KEYS, d_k, generator=g, dtype=torch.float64)
@@ -238,9 +342,8 @@ def dimension_view(d_k=64, seed=0):
     blue, orange = ["#2563eb"] * N_RANDOM_KEYS, ["#f97316"] * N_RANDOM_KEYS
     body = (f'<div style="display:flex;flex-wrap:wrap;gap:8px">{bars_svg(w_raw[0].numpy(), labels, orange, "softmax(q·k)")}'
             f'{bars_svg(w_scaled[0].numpy(), labels, blue, f"softmax(q·k / √{d_k})")}</div>')
-    text = (f"d_k = {d_k}: over {N_DRAWS} random pairs the dot product q·k has standard deviation {spread:.2f} "
-            f"(theory √d_k = {math.sqrt(d_k):.2f}); divided by √d_k it is about 1 whatever d_k is. Largest weight "
-            f"without scaling {float(w_raw.max()):.3f}, with scaling {float(w_scaled.max()):.3f}.")
+    text = ui.say("attention_msg_dk", d_k=d_k, draws=N_DRAWS, spread=spread, theory=math.sqrt(d_k),
+                  raw=float(w_raw.max()), scaled=float(w_scaled.max()))
     return body, ui.status(c, text)
 
 
@@ -252,22 +355,22 @@ def _blank(cell) -> bool:
 def _cell(cell) -> float | str:
     """A float, or the reason the cell is not a usable number."""
     if isinstance(cell, (bool, np.bool_)):
-        return f"is {cell!r}, not a number"
+        return ui.say("attention_msg_cell_not_number", value=repr(cell))
     if isinstance(cell, str):
         text = cell.strip().replace("−", "-")
         try:
             v = float(text)
         except ValueError:
-            return f"is {cell!r}, not a number"
+            return ui.say("attention_msg_cell_not_number", value=repr(cell))
     else:
         try:
             v = float(cell)
         except (TypeError, ValueError, OverflowError):
-            return f"is {cell!r}, not a number"
+            return ui.say("attention_msg_cell_not_number", value=repr(cell))
     if not math.isfinite(v):
-        return f"is {v}, not a finite number"
+        return ui.say("attention_msg_cell_not_finite", value=v)
     if abs(v) > MAX_ABS:
-        return f"is {v:g}; entries must lie in [-{MAX_ABS:g}, {MAX_ABS:g}]"
+        return ui.say("attention_msg_cell_too_big", value=v, max=MAX_ABS)
     return v
 
 
@@ -282,35 +385,36 @@ def parse_matrix(name: str, table) -> tuple[np.ndarray | None, str]:
     elif isinstance(table, np.ndarray):
         table = table.tolist() if table.ndim == 2 else None
     if table is None:
-        return None, f"{name} is empty: enter at least one row of numbers"
+        return None, ui.say("attention_msg_table_empty", name=name)
     if not isinstance(table, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in table):
-        return None, f"{name} is not a table (a list of rows)"
+        return None, ui.say("attention_msg_not_table", name=name)
     if len(table) > 10 * MAX_ROWS or any(len(r) > 10 * MAX_COLS for r in table):
-        return None, f"{name} is far too large; this demo takes at most {MAX_ROWS} × {MAX_COLS}"
+        return None, ui.say("attention_msg_far_too_large", name=name, rows=MAX_ROWS, cols=MAX_COLS)
     rows = [list(r) for r in table if not all(_blank(x) for x in r)]
     if not rows or not any(rows):
-        return None, f"{name} is empty: enter at least one row of numbers"
+        return None, ui.say("attention_msg_table_empty", name=name)
     width = len(rows[0])
     for i, r in enumerate(rows[1:], start=2):
         if len(r) != width:
-            return None, f"{name}: row {i} has {len(r)} cell{'s' if len(r) != 1 else ''} but row 1 has {width}"
+            return None, ui.say("attention_msg_ragged", name=name, i=i, n=len(r), s="s" if len(r) != 1 else "",
+                                width=width)
     keep = [j for j in range(width) if not all(_blank(r[j]) for r in rows)]
     rows = [[r[j] for j in keep] for r in rows]
     n, m = len(rows), len(keep)
     if n > MAX_ROWS or m > MAX_COLS:
-        return None, f"{name} is {n} × {m}; this demo takes at most {MAX_ROWS} × {MAX_COLS}"
+        return None, ui.say("attention_msg_too_large", name=name, n=n, m=m, rows=MAX_ROWS, cols=MAX_COLS)
     out = np.zeros((n, m))
     bad = []
     for i, r in enumerate(rows):
         for j, cell in enumerate(r):
-            v = "is empty" if _blank(cell) else _cell(cell)
+            v = ui.say("attention_msg_cell_empty") if _blank(cell) else _cell(cell)
             if isinstance(v, str):
-                bad.append(f"row {i + 1}, column {j + 1} {v}")
+                bad.append(ui.say("attention_msg_cell", i=i + 1, j=j + 1, why=v))
             else:
                 out[i, j] = v
     if bad:
-        more = f" (and {len(bad) - 1} more cell{'s' if len(bad) > 2 else ''})" if len(bad) > 1 else ""
-        return None, f"{name}: {bad[0]}{more}"
+        more = ui.say("attention_msg_cell_more", n=len(bad) - 1, s="s" if len(bad) > 2 else "") if len(bad) > 1 else ""
+        return None, ui.say("attention_msg_bad_cell", name=name, first=bad[0], more=more)
     return out, ""
 
 
@@ -345,9 +449,9 @@ def matrix_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, allowed: np.nd
 def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, pad_side="end"):
     """Table callback: parse Q, K, V, build the masks, run attention -> (scores svg, weights svg, output svg, status)."""
     c = ui.Clamped()
-    causal = c.flag("causal mask", causal)
-    pad = c.int("padding", pad, 0, MAX_ROWS, 0)
-    side = c.choice("padding side", pad_side, PAD_SIDES, "end")
+    causal = c.flag("attention_arg_causal", causal)
+    pad = c.int("attention_arg_padding", pad, 0, MAX_ROWS, 0)
+    side = c.choice("attention_arg_side", pad_side, PAD_SIDES, "end")
     parsed, errors = {}, []
     for name, table in (("Q", q_table), ("K", k_table), ("V", v_table)):
         parsed[name], err = parse_matrix(name, table)
@@ -356,43 +460,44 @@ def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, p
     if not errors:
         (t_q, d_k), (t_k, d_k2), (t_v, _) = parsed["Q"].shape, parsed["K"].shape, parsed["V"].shape
         if d_k != d_k2:
-            errors.append(f"Q has {d_k} column{'s' if d_k != 1 else ''} but K has {d_k2}: a query and a key need the same "
-                          f"length d_k for their dot product")
+            errors.append(ui.say("attention_msg_qk", d_k=d_k, s="s" if d_k != 1 else "", d_k2=d_k2))
         if t_k != t_v:
-            errors.append(f"K has {t_k} row{'s' if t_k != 1 else ''} but V has {t_v}: every key needs exactly one value")
+            errors.append(ui.say("attention_msg_kv", t_k=t_k, s="s" if t_k != 1 else "", t_v=t_v))
     if errors:
-        return "", "", "", ui.status(c, "; ".join(errors) + ".", "error")
+        return "", "", "", ui.status(c, ui.say("attention_msg_errors", errors=ui.say("attention_msg_sep").join(errors)),
+                                     "error")
     Q, K, V = parsed["Q"], parsed["K"], parsed["V"]
     (t_q, d_k), (t_k, d_v) = Q.shape, V.shape
     notes, kind = [], "info"
     if causal and t_q != t_k:
-        notes.append(f"The causal mask needs as many queries as keys (here {t_q} and {t_k}), so it is not applied.")
+        notes.append(ui.say("attention_msg_causal_square", t_q=t_q, t_k=t_k))
         causal, kind = False, "warn"
     if pad > t_k:
-        c.messages.append(f"padding: {pad} is more than the {t_k} keys; masking all {t_k}")
+        c.messages.append(ui.say("attention_msg_pad_all", pad=pad, t_k=t_k))
         pad = t_k
     res = matrix_attention(Q, K, V, key_mask(t_q, t_k, causal, pad, side))
     qs, ks, ds = [f"q{i + 1}" for i in range(t_q)], [f"k{j + 1}" for j in range(t_k)], [f"d{j + 1}" for j in range(d_v)]
     masked = ~res.allowed
-    sums = [("Σ undefined" if u else f"Σ = {s:.2f}") for u, s in zip(res.undefined, np.nan_to_num(res.weights).sum(1))]
-    scores = ui.svg.heatmap_svg(res.scores, qs, ks, f"scores QKᵀ/√{d_k} ({'−∞ where masked' if masked.any() else 'no mask'})", signed=True,
-                         masked=masked)
-    weights = ui.svg.heatmap_svg(res.weights, qs, ks, "weights: softmax of each row", signed=False, masked=masked,
-                          masked_text="0", undefined=res.undefined, side=sums)
-    output = ui.svg.heatmap_svg(res.output, qs, ds, "output = weights · V", signed=True, undefined=res.undefined)
-    text = (f"{t_q} quer{'y' if t_q == 1 else 'ies'}, {t_k} key{'' if t_k == 1 else 's'}, d_k = {d_k}, d_v = {d_v}: "
-            f"scores divided by √{d_k} = {math.sqrt(d_k):.3g}.")
+    undefined = ui.say("attention_msg_sum_undefined")
+    sums = [(undefined if u else f"Σ = {s:.2f}") for u, s in zip(res.undefined, np.nan_to_num(res.weights).sum(1))]
+    mask_note = ui.say("attention_msg_where_masked" if masked.any() else "attention_msg_no_mask")
+    scores = ui.svg.heatmap_svg(res.scores, qs, ks, ui.say("attention_msg_scores_title", d_k=d_k, mask=mask_note),
+                                signed=True, masked=masked)
+    weights = ui.svg.heatmap_svg(res.weights, qs, ks, ui.say("attention_msg_weights_title"), signed=False, masked=masked,
+                                 masked_text="0", undefined=res.undefined, side=sums)
+    output = ui.svg.heatmap_svg(res.output, qs, ds, ui.say("attention_msg_output_title"), signed=True,
+                                undefined=res.undefined)
+    text = ui.say("attention_msg_shapes", t_q=t_q, y="y" if t_q == 1 else "ies", t_k=t_k, s="" if t_k == 1 else "s",
+                  d_k=d_k, d_v=d_v, root=math.sqrt(d_k))
     if not res.undefined.all():
-        text += " Every defined row of weights sums to 1."
+        text += ui.say("attention_msg_rows_sum")
     if masked.any():
         n_masked = int(masked.sum())
-        text += f" {n_masked} masked cell{' has' if n_masked == 1 else 's have'} weight exactly 0."
+        text += ui.say("attention_msg_masked_one" if n_masked == 1 else "attention_msg_masked_many", n=n_masked)
     if res.undefined.any():
         names = ", ".join(np.array(qs)[res.undefined])
-        notes.append(f"Every key is masked for {names}: the softmax over an empty set is undefined (0/0), so "
-                     f"{'this row has' if res.undefined.sum() == 1 else 'these rows have'} no weights and no output "
-                     f"(a plain softmax gives NaN here). In a real model such rows belong to padding positions whose "
-                     f"output is thrown away; otherwise the mask must leave every query at least one key.")
+        notes.append(ui.say("attention_msg_undefined_one" if res.undefined.sum() == 1 else "attention_msg_undefined_many",
+                            names=names))
         kind = "warn"
     return scores, weights, output, ui.status(c, " ".join([text] + notes), kind)
 
@@ -400,11 +505,11 @@ def matrix_view(q_table=None, k_table=None, v_table=None, causal=False, pad=0, p
 def example(name="cross"):
     """Fill the tables and mask options with one of EXAMPLES -> (Q, K, V, causal, pad, side, status)."""
     c = ui.Clamped()
-    name = c.choice("example", name, list(EXAMPLES), "cross")
+    name = c.choice("attention_arg_example", name, list(EXAMPLES), "cross")
     e = EXAMPLES[name]
-    label = ui.STRINGS["en"][f"attention_example_{name}"]
+    label = ui.say(f"attention_example_{name}")
     tables = ({"headers": _headers(len(e[x][0])), "data": e[x]} for x in ("q", "k", "v"))
-    return *tables, e["causal"], e["pad"], e["side"], ui.status(c, f"Example: {label}.")
+    return *tables, e["causal"], e["pad"], e["side"], ui.status(c, ui.say("attention_msg_example", label=label))
 
 
 def _headers(n: int) -> list[str]:

@@ -13,6 +13,10 @@ import io
 import numpy as np
 from PIL import Image
 
+from demos.ui.strings import add_strings, say
+
+add_strings(en={"ui_msg_undefined": "undefined"}, zh={"ui_msg_undefined": "无定义"})
+
 COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
 
 
@@ -21,6 +25,11 @@ def _svg(width: float, height: float, title: str, body: str, fixed: bool = False
     size = f'width="{width}" height="{height}" style="max-width:100%;height:auto"' if fixed else \
         f'width="100%" style="max-width:{width}px"'
     return f'<svg viewBox="0 0 {width} {height}" {size} role="img" aria-label="{html.escape(title)}">{body}</svg>'
+
+
+def canvas(width: float, height: float, title: str, body: str) -> str:
+    """An empty chart to draw on: `body` is SVG markup in a width x height viewBox (responsive, labelled)."""
+    return _svg(width, height, title, body)
 
 
 # ---- charts ----------------------------------------------------------------------------------------------
@@ -102,7 +111,7 @@ def heatmap_svg(values: np.ndarray, rows: list[str], cols: list[str], title: str
         if undefined[i]:
             parts.append(f'<rect x="{left}" y="{y}" width="{m * cw}" height="{ch}" fill="#e5e7eb" stroke="#fff"/>'
                          f'<text x="{left + m * cw / 2}" y="{y + ch / 2 + 4}" font-size="10" text-anchor="middle" '
-                         f'fill="#6b7280" font-style="italic">undefined</text>')
+                         f'fill="#6b7280" font-style="italic">{html.escape(say("ui_msg_undefined"))}</text>')
         for j in range(0 if undefined[i] else m):
             x = left + j * cw
             if masked[i, j]:
