@@ -171,6 +171,7 @@ def main() -> None:
     lines += pixelcnn_section(_load(RESULTS / "pixelcnn.json"))
     lines += transformer_section(_load(RESULTS / "transformer.json"))
     lines += cnn_section(_load(RESULTS / "cnn.json"))
+    lines += compare_section(_load(RESULTS / "compare.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
@@ -353,6 +354,24 @@ def flow_section(flow: dict) -> list[str]:
         lines.append("")
     return lines
 
+
+def compare_section(board: dict) -> list[str]:
+    """The Compare tab's board (issue 17): every generative model and sampler setting, one evaluator, one n."""
+    if not board:
+        return []
+    out = [f"## The Compare board (`{board['command']}`)", "",
+           f"Measured {board['date']} on {board['machine']}; n = {board['n']} samples per row; classifier FID / IS "
+           f"against {board['reference']}; the floor (n real training images) is FID {board['real']['fid_train_vs_test']}. "
+           "Classes covered: digits that ≥ 5 % of the samples are classified as. Time: median of 3 runs for 16 images "
+           "after a warm-up. Likelihoods are on different data (8-bit vs binarised) and not comparable across families.", "",
+           "| family | model | setting | FID ↓ | IS ↑ | classes covered | likelihood | 16 images | parameters | training |",
+           "|---|---|---|---:|---:|---:|---|---:|---:|---:|"]
+    for r in board["rows"]:
+        like = f"{r['likelihood']['value']} {r['likelihood']['unit']}" if r.get("likelihood") else "–"
+        train = f"{r['training_minutes']} min" if r.get("training_minutes") is not None else "–"
+        out.append(f"| {r['family']} | {r['model']} | {r['label']} | {r['fid']} | {r['is']} | {r['classes_covered']} / 10 | "
+                   f"{like} | {r['seconds_16']} s | {r['parameters']:,} | {train} |")
+    return out + [""]
 
 if __name__ == "__main__":
     main()

@@ -25,6 +25,7 @@ from genlib.metrics import classifier_outputs, fid_from_features, inception_scor
 
 FAMILIES = ("gan", "vae", "flow", "diffusion", "autoregressive")  # the order of the seed's figure
 COVERAGE_SHARE = 0.05  # a class counts as covered when at least 5 % of the samples are classified as it
+LIVE_MAX_STEPS = 100  # settings with more sampler steps (ancestral-1000) are on the board but not drawn live
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ def settings() -> list[Setting]:
     return sorted(rows, key=lambda s: FAMILIES.index(s.family))
 
 
+def live(setting: Setting) -> bool:
+    """Cheap enough to draw in the page on request (at most LIVE_MAX_STEPS sampler steps)."""
+    return int(setting.kwargs.get("steps", 0)) <= LIVE_MAX_STEPS
+
+
 def draw(setting: Setting, model, n: int, seed: int, batch: int = 250) -> torch.Tensor:
     """n images (n, 1, 28, 28) in [-1, 1], drawn in batches; batch i uses seed + i so n does not change the first ones."""
     fn = setting.function()
@@ -86,9 +92,9 @@ def seconds_for(fn: Callable[[], object], runs: int = 3) -> float:
 
 
 def score(setting: Setting, model, classifier, f_ref: torch.Tensor, n: int, seed: int = 10_000,
-          metrics: dict | None = None, timing_runs: int = 3) -> dict:
+          metrics: dict | None = None, timing_runs: int = 3, timing_n: int = 16) -> dict:
     """One board row: classifier FID (against the reference features f_ref) and IS of n samples, class coverage,
-    the likelihood figure from metrics.json where the family has one, the median time for 16 images,
+    the likelihood figure from metrics.json where the family has one, the median time for 16 images (timing_n),
     the parameter count and the training wall time."""
     x = draw(setting, model, n, seed)
     feats, probs = classifier_outputs(classifier, x)
@@ -104,7 +110,7 @@ def score(setting: Setting, model, classifier, f_ref: torch.Tensor, n: int, seed
         "classes_covered": classes_covered(probs),
         "class_histogram": torch.bincount(probs.argmax(1), minlength=10).tolist(),
         "likelihood": like,
-        "seconds_16": round(seconds_for(lambda: fn(model, 16, seed, **setting.kwargs), timing_runs), 4),
+        "seconds_16": round(seconds_for(lambda: fn(model, timing_n, seed, **setting.kwargs), timing_runs), 4),
         "parameters": sum(p.numel() for p in model.parameters()),
         "training_minutes": round(metrics["wall_time_s"] / 60, 1) if "wall_time_s" in metrics else None,
     }

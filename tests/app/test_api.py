@@ -285,3 +285,11 @@ def test_cnn_endpoints(client):
     assert "Fashion-MNIST test item #3" in str(out)
     *_, status = client.predict("cnn_fashion", api_name="/cnn_predict")
     assert "Fashion-MNIST classifier" in status
+
+
+def test_compare_endpoints(client):
+    table, scatter, made = client.predict(api_name="/compare_board")
+    assert "compare-table" in table and "<circle" in scatter and "benchmarks/compare.py" in made
+    assert client.predict(api_name="/compare_roads").count("<svg") == 5
+    rows, status = client.predict(["flow:w = 1, Euler-5", "no such model"], 10**6, float("nan"), api_name="/compare_draw")
+    assert len(rows) == 1 and "no such model" in status and "outside [1, 8]" in status

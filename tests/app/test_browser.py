@@ -219,3 +219,21 @@ def test_a_shared_link_restores_the_tab_and_its_controls_and_runs_it_once(browse
         assert "n=4" in link and "seed=3" in link and "temperature=1" in link  # the restored values, not the bad one
     finally:
         ctx.close()
+
+
+def test_compare_tab_shows_the_board_and_draws_rows(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "对比", "#compare-note")
+        page.wait_for_selector("#compare-table tr", timeout=30_000)
+        assert "流匹配" in page.locator("#compare-board").inner_text()
+        assert page.locator("#compare-roads svg").count() == 5
+        for box in page.locator("#compare-settings input[type=checkbox]:checked").all():
+            box.uncheck()
+        page.locator("#compare-settings label", has_text="flow:w = 1, Euler-5").click()
+        page.locator("#compare-sample").click()
+        page.wait_for_selector("#compare-rows img", timeout=60_000)
+        page.wait_for_function("() => document.querySelector('#compare-status').innerText.includes('共 1 行')",
+                               timeout=60_000)
+    finally:
+        ctx.close()
