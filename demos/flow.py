@@ -87,6 +87,36 @@ ui.add_strings(
         "flow_row_btn": "Compare guidance scales",
         "flow_row": "Rows: w = 0, 1, 2, 3, 5, 7, 10",
         "flow_loss": "Training loss (CFM, running mean)",
+        "flow_arg_toy": "data set", "flow_arg_sigma": "sigma", "flow_arg_path": "path", "flow_arg_zx": "z (horizontal)",
+        "flow_arg_zy": "z (vertical)", "flow_arg_step_size": "step size", "flow_arg_class": "class",
+        "flow_arg_w": "guidance scale w", "flow_arg_sampler": "sampler", "flow_arg_samples": "samples",
+        "flow_arg_per_row": "samples per row", "flow_arg_schedule": "sigma_t",
+        "flow_msg_method_euler": "euler", "flow_msg_method_midpoint": "midpoint", "flow_msg_method_heun": "heun",
+        "flow_msg_method_sde": "sde", "flow_msg_schedule_vanishing": "vanishing", "flow_msg_schedule_constant": "constant",
+        "flow_msg_path_condot": "condot", "flow_msg_path_vp-cosine": "vp-cosine", "flow_msg_path_vp-ddpm": "vp-ddpm",
+        "flow_msg_field_title": "p_t and u_t, t = {t:.2f}",
+        "flow_msg_field": "{n} particles, Euler with {frames} steps from seed 0 · mean |u_t| on the grid {speed:.2f}",
+        "flow_msg_animate_title": "Euler, {steps} steps",
+        "flow_msg_animate": "{n} particles from seed {seed}; grey: data",
+        "flow_msg_ode_title": "ODE, {steps} steps",
+        "flow_msg_sde_title": "SDE, σ = {sigma:g} ({schedule}), {steps} steps",
+        "flow_msg_compare": "Sliced W2 to {n} held-out data points (lower is better): ODE {ode:.3f} · SDE {sde:.3f}. Both "
+                            "start from the same {n} noise draws (seed {seed}).",
+        "flow_msg_cond_title": "p_t(x | z), {path}, t = {t:.2f}",
+        "flow_msg_marginal_title": "p_t(x), learned flow, t = {t:.2f}",
+        "flow_msg_paths": "p_t(x | z) = N(α_t z, β_t² I) with α_t = {a:.3f}, β_t = {b:.3f}. Conditional trajectories of a "
+                          "path are x_t = α_t z + β_t ε for fixed ε; the marginal trajectories (right, the CondOT model) "
+                          "bend because each particle is pulled toward a posterior average of data points.",
+        "flow_msg_langevin_title": "Langevin step {k}/{steps}",
+        "flow_msg_langevin_start": "start: N(0, 2.5² I)",
+        "flow_msg_langevin_where": "step {index}/{total}: sliced W2 to exact samples {w2:.3f}",
+        "flow_msg_agreement": " · the MNIST classifier reads {k}/{n} as {label}",
+        "flow_msg_done": "t = {t:.2f} · {seconds:.2f} s, {passes} network pass{es} per evaluation{agreement}",
+        "flow_msg_sample_head": "class {label}, w = {w:g}, {method}, {steps} steps ({nfe} evaluations)",
+        "flow_msg_row": "class {label}, {method}, {steps} steps; rows top to bottom w = {ws}. Classifier agreement per "
+                        "row: {per_w}",
+        "flow_msg_training": "MNIST weights: `{src}` · {epochs} epochs ({steps} steps) in {minutes:.1f} min on {hardware} · "
+                             "label dropout {p_uncond} · held-out CFM loss {loss:.4f}",
     },
     zh={
         "flow_title": "流匹配",
@@ -136,6 +166,36 @@ ui.add_strings(
         "flow_row_btn": "比较不同引导强度",
         "flow_row": "各行：w = 0, 1, 2, 3, 5, 7, 10",
         "flow_loss": "训练损失（CFM，滑动平均）",
+        "flow_arg_toy": "数据集", "flow_arg_sigma": "σ", "flow_arg_path": "概率路径", "flow_arg_zx": "z（横坐标）",
+        "flow_arg_zy": "z（纵坐标）", "flow_arg_step_size": "步长", "flow_arg_class": "类别",
+        "flow_arg_w": "引导强度 w", "flow_arg_sampler": "采样器", "flow_arg_samples": "样本数",
+        "flow_arg_per_row": "每行样本数", "flow_arg_schedule": "σ_t",
+        "flow_msg_method_euler": "ODE · 欧拉法", "flow_msg_method_midpoint": "ODE · 中点法",
+        "flow_msg_method_heun": "ODE · Heun 法", "flow_msg_method_sde": "SDE · 欧拉–丸山法",
+        "flow_msg_schedule_vanishing": "σ (1 − t)", "flow_msg_schedule_constant": "σ 为常数",
+        "flow_msg_path_condot": "CondOT", "flow_msg_path_vp-cosine": "VP（余弦）", "flow_msg_path_vp-ddpm": "VP（DDPM）",
+        "flow_msg_field_title": "p_t 与 u_t，t = {t:.2f}",
+        "flow_msg_field": "{n} 个粒子，从随机种子 0 出发用欧拉法走 {frames} 步 · 网格上 |u_t| 的平均值 {speed:.2f}",
+        "flow_msg_animate_title": "欧拉法，{steps} 步",
+        "flow_msg_animate": "{n} 个粒子，随机种子 {seed}；灰色：数据",
+        "flow_msg_ode_title": "ODE，{steps} 步",
+        "flow_msg_sde_title": "SDE，σ = {sigma:g}（{schedule}），{steps} 步",
+        "flow_msg_compare": "与 {n} 个留出数据点的切片 W2 距离（越低越好）：ODE {ode:.3f} · SDE {sde:.3f}。两者从同样的 "
+                            "{n} 个噪声样本出发（随机种子 {seed}）。",
+        "flow_msg_cond_title": "p_t(x | z)，{path}，t = {t:.2f}",
+        "flow_msg_marginal_title": "p_t(x)，学到的流，t = {t:.2f}",
+        "flow_msg_paths": "p_t(x | z) = N(α_t z, β_t² I)，其中 α_t = {a:.3f}，β_t = {b:.3f}。对固定的 ε，一条路径的条件轨迹是 "
+                          "x_t = α_t z + β_t ε；边缘轨迹（右图，CondOT 模型）是弯曲的，因为每个粒子都被拉向数据点的一个后验"
+                          "平均。",
+        "flow_msg_langevin_title": "朗之万第 {k}/{steps} 步",
+        "flow_msg_langevin_start": "起点：N(0, 2.5² I)",
+        "flow_msg_langevin_where": "第 {index}/{total} 步：与精确样本的切片 W2 距离 {w2:.3f}",
+        "flow_msg_agreement": " · MNIST 分类器把其中 {k}/{n} 个认作 {label}",
+        "flow_msg_done": "t = {t:.2f} · {seconds:.2f} 秒，每次求值 {passes} 次网络前向{agreement}",
+        "flow_msg_sample_head": "类别 {label}，w = {w:g}，{method}，{steps} 步（{nfe} 次求值）",
+        "flow_msg_row": "类别 {label}，{method}，{steps} 步；各行自上而下 w = {ws}。每行的分类器一致数：{per_w}",
+        "flow_msg_training": "MNIST 权重：`{src}` · 训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，硬件 {hardware} · "
+                             "标签丢弃率 {p_uncond} · 留出集 CFM 损失 {loss:.4f}",
     },
 )
 
@@ -146,7 +206,7 @@ def _load(name: str):
 
 
 def _toy(c: ui.Clamped, toy) -> str:
-    return c.choice("data set", toy, TOYS, "moons")
+    return c.choice("flow_arg_toy", toy, TOYS, "moons")
 
 
 def clear_cache() -> None:
@@ -191,18 +251,18 @@ def field_view(toy="moons", t=0.5):
     grid = _grid()
     with torch.no_grad():
         u = model(torch.tensor(grid, dtype=torch.float32), torch.full((len(grid),), float(t))).numpy()
-    svg = ui.svg.figure(ui.svg.density_image(frames[k]), ui.svg.arrows(grid, u), title=f"p_t and u_t, t = {k / FRAMES:.2f}")
+    svg = ui.svg.figure(ui.svg.density_image(frames[k]), ui.svg.arrows(grid, u),
+                        title=ui.say("flow_msg_field_title", t=k / FRAMES))
     speed = np.linalg.norm(u, axis=1)
-    return svg, ui.status(c, 
-        f"{N_PARTICLES} particles, Euler with {FRAMES} steps from seed 0 · mean |u_t| on the grid {speed.mean():.2f}")
+    return svg, ui.status(c, ui.say("flow_msg_field", n=N_PARTICLES, frames=FRAMES, speed=speed.mean()))
 
 
 def animate(toy="moons", steps=50, seed=0):
     """An SVG in which N_ANIMATE particles follow their Euler trajectories from t = 0 to 1, looping."""
     c = ui.Clamped()
     toy = _toy(c, toy)
-    steps = c.int("steps", steps, 1, MAX_STEPS_2D, 50)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    steps = c.int("ui_arg_steps", steps, 1, MAX_STEPS_2D, 50)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     model, msg = _load(f"flow2d_{toy}")
     if model is None:
         return "", ui.message(msg, "error")
@@ -211,8 +271,8 @@ def animate(toy="moons", steps=50, seed=0):
         traj = torch.stack([x] + [s.x for s in integrate(model, x, steps, "euler")], dim=1).numpy()  # (N, steps+1, 2)
     keep = np.linspace(0, steps, min(steps, 60) + 1).round().astype(int)  # at most 61 key frames per particle
     svg = ui.svg.figure(ui.svg.dots(held_out(toy).numpy()[:500], color="#9ca3af", r=1.2, opacity=0.5),
-                        ui.svg.animated_dots(traj[:, keep]), title=f"Euler, {steps} steps")
-    return svg, ui.status(c, f"{N_ANIMATE} particles from seed {seed}; grey: data")
+                        ui.svg.animated_dots(traj[:, keep]), title=ui.say("flow_msg_animate_title", steps=steps))
+    return svg, ui.status(c, ui.say("flow_msg_animate", n=N_ANIMATE, seed=seed))
 
 
 def _simulate(model, method: str, steps: int, sigma: float, schedule: str, seed: int, n: int) -> torch.Tensor:
@@ -228,10 +288,10 @@ def compare(toy="moons", steps=20, sigma=1.0, schedule="vanishing", seed=0):
     """ODE (Euler) and SDE (Euler-Maruyama) from the same initial noise -> (ode svg, sde svg, status with sliced W2)."""
     c = ui.Clamped()
     toy = _toy(c, toy)
-    steps = c.int("steps", steps, 1, MAX_STEPS_2D, 20)
-    sigma = c.float("sigma", sigma, 0.0, 3.0, 1.0)
-    schedule = c.choice("sigma_t", schedule, SIGMA_SCHEDULES, "vanishing")
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    steps = c.int("ui_arg_steps", steps, 1, MAX_STEPS_2D, 20)
+    sigma = c.float("flow_arg_sigma", sigma, 0.0, 3.0, 1.0)
+    schedule = c.choice("flow_arg_schedule", schedule, SIGMA_SCHEDULES, "vanishing")
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     model, msg = _load(f"flow2d_{toy}")
     if model is None:
         return "", "", ui.message(msg, "error")
@@ -240,10 +300,10 @@ def compare(toy="moons", steps=20, sigma=1.0, schedule="vanishing", seed=0):
     for method, s in (("euler", 0.0), ("sde", sigma)):
         x = _simulate(model, method, steps, s, schedule, seed, N_COMPARE)
         scores.append(sliced_wasserstein(x, ref))
-        title = f"ODE, {steps} steps" if method == "euler" else f"SDE, σ = {s:g} ({schedule}), {steps} steps"
+        title = (ui.say("flow_msg_ode_title", steps=steps) if method == "euler" else
+                 ui.say("flow_msg_sde_title", sigma=s, schedule=ui.say(f"flow_msg_schedule_{schedule}"), steps=steps))
         out.append(ui.svg.figure(ui.svg.dots(x.numpy(), r=1.3, opacity=0.6), title=title))
-    status = (f"Sliced W2 to {N_COMPARE} held-out data points (lower is better): ODE {scores[0]:.3f} · SDE {scores[1]:.3f}."
-              f" Both start from the same {N_COMPARE} noise draws (seed {seed}).")
+    status = ui.say("flow_msg_compare", n=N_COMPARE, ode=scores[0], sde=scores[1], seed=seed)
     return out[0], out[1], ui.status(c, status)
 
 
@@ -252,8 +312,8 @@ def paths_view(toy="moons", path="condot", zx=1.0, zy=0.5, t=0.5):
     trajectories). Right: the marginal path (the particles of `simulation`) and their curved trajectories."""
     c = ui.Clamped()
     toy = _toy(c, toy)
-    path_name = c.choice("path", path, list(PATHS), "condot")
-    zx, zy = c.float("z (horizontal)", zx, -3.0, 3.0, 1.0), c.float("z (vertical)", zy, -3.0, 3.0, 0.5)
+    path_name = c.choice("flow_arg_path", path, list(PATHS), "condot")
+    zx, zy = c.float("flow_arg_zx", zx, -3.0, 3.0, 1.0), c.float("flow_arg_zy", zy, -3.0, 3.0, 0.5)
     t = c.float("t", t, 0.0, 1.0, 0.5)
     frames = simulation(toy)
     if frames is None:
@@ -267,21 +327,19 @@ def paths_view(toy="moons", path="condot", zx=1.0, zy=0.5, t=0.5):
     cloud = p.sample(z.expand(400, 2), torch.full((400,), t), eps)
     left = ui.svg.figure(ui.svg.polylines(cond_traj.numpy()), ui.svg.dots(cloud.numpy(), color="#7c3aed", r=1.4),
                          ui.svg.dots(z.numpy(), color="#dc2626", r=4, opacity=1.0),
-                         title=f"p_t(x | z), {path_name}, t = {t:.2f}")
+                         title=ui.say("flow_msg_cond_title", path=ui.say(f"flow_msg_path_{path_name}"), t=t))
     k = int(round(t * FRAMES))
     right = ui.svg.figure(ui.svg.polylines(np.transpose(frames[:, :40], (1, 0, 2))),
                           ui.svg.dots(frames[k, :800], color="#2563eb", r=1.4),
-                          title=f"p_t(x), learned flow, t = {k / FRAMES:.2f}")
+                          title=ui.say("flow_msg_marginal_title", t=k / FRAMES))
     a, b = float(p.alpha(torch.tensor(t))), max(0.0, float(p.beta(torch.tensor(t))))  # cos(pi/2) is -4e-8 in float32
-    status = (f"p_t(x | z) = N(α_t z, β_t² I) with α_t = {a:.3f}, β_t = {b:.3f}. Conditional trajectories of a path "
-              f"are x_t = α_t z + β_t ε for fixed ε; the marginal trajectories (right, the CondOT model) bend because "
-              f"each particle is pulled toward a posterior average of data points.")
+    status = ui.say("flow_msg_paths", a=a, b=b)
     return left, right, ui.status(c, status)
 
 
 def _langevin_picture(mix_density: str, x: torch.Tensor, k: int, steps: int) -> str:
     return ui.svg.figure(mix_density, ui.svg.dots(x.numpy(), color="#111827", r=1.3, opacity=0.6),
-                         title=f"Langevin step {k}/{steps}")
+                         title=ui.say("flow_msg_langevin_title", k=k, steps=steps))
 
 
 @functools.lru_cache(maxsize=1)
@@ -299,17 +357,17 @@ def langevin_run(steps=300, step_size=0.01, seed=0):
     from genlib.flow import langevin
 
     c = ui.Clamped()
-    steps = c.int("steps", steps, 1, MAX_LANGEVIN, 300)
-    step_size = c.float("step size", step_size, 1e-4, 0.5, 0.01)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    steps = c.int("ui_arg_steps", steps, 1, MAX_LANGEVIN, 300)
+    step_size = c.float("flow_arg_step_size", step_size, 1e-4, 0.5, 0.01)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     mix, density = toy_mixture("mixture"), mixture_density()
     g = torch.Generator().manual_seed(seed)
     x = 2.5 * torch.randn(600, 2, generator=g)
-    yield _langevin_picture(density, x, 0, steps), ui.status(c, "start: N(0, 2.5² I)")
+    yield _langevin_picture(density, x, 0, steps), ui.status(c, ui.say("flow_msg_langevin_start"))
     exact = mix.sample(600, generator=torch.Generator().manual_seed(1))
 
     def where(step) -> str:
-        return f"step {step.index}/{step.total}: sliced W2 to exact samples {sliced_wasserstein(step.x, exact):.3f}"
+        return ui.say("flow_msg_langevin_where", index=step.index, total=step.total, w2=sliced_wasserstein(step.x, exact))
 
     yield from ui.stream(langevin(mix.score, x, steps, step_size, generator=g),
                          lambda step: (_langevin_picture(density, step.x, step.index, steps),), f"ε = {step_size:g}", c,
@@ -322,12 +380,12 @@ def _field(model, y: torch.Tensor, w: float):
 
 
 def _mnist_args(c: ui.Clamped, label, w, steps, method, sigma, seed):
-    label = int(c.choice("class", _as_label(label), LABELS, 0))
-    w = c.float("guidance scale w", w, 0.0, MAX_W, 2.0)
-    steps = c.int("steps", steps, 1, MAX_STEPS, 20)
-    method = c.choice("sampler", method, METHODS, "euler")
-    sigma = c.float("sigma", sigma, 0.0, 3.0, 0.5)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    label = int(c.choice("flow_arg_class", _as_label(label), LABELS, 0))
+    w = c.float("flow_arg_w", w, 0.0, MAX_W, 2.0)
+    steps = c.int("ui_arg_steps", steps, 1, MAX_STEPS, 20)
+    method = c.choice("flow_arg_sampler", method, METHODS, "euler")
+    sigma = c.float("flow_arg_sigma", sigma, 0.0, 3.0, 0.5)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     return label, w, steps, method, sigma, seed
 
 
@@ -355,7 +413,7 @@ def agreement(x: torch.Tensor, label: int) -> int | None:
 
 def _agreement_text(x: torch.Tensor, label: int) -> str:
     k = agreement(x, label)
-    return "" if k is None else f" · the MNIST classifier reads {k}/{len(x)} as {label}"
+    return "" if k is None else ui.say("flow_msg_agreement", k=k, n=len(x), label=label)
 
 
 # no_grad as a decorator is switched off at every yield; a `with` block around a yield would leave the server's
@@ -369,7 +427,7 @@ def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed
         return
     c = ui.Clamped()
     label, w, steps, method, sigma, seed = _mnist_args(c, label, w, steps, method, sigma, seed)
-    n = c.int("samples", n, 1, MAX_N, 16)
+    n = c.int("flow_arg_samples", n, 1, MAX_N, 16)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 1, 28, 28, generator=g)
     y = torch.full((n,), label, dtype=torch.long)
@@ -382,12 +440,13 @@ def mnist_sample(label=3, w=2.0, steps=20, method="euler", sigma=0.5, n=16, seed
     def where(step) -> str:
         if not step.last:
             return f"t = {step.t:.2f}"
-        return (f"t = {step.t:.2f} · {time.perf_counter() - start:.2f} s, {passes} network pass"
-                f"{'es' if passes == 2 else ''} per evaluation{_agreement_text(step.x, label)}")
+        return ui.say("flow_msg_done", t=step.t, seconds=time.perf_counter() - start, passes=passes,
+                      es="es" if passes == 2 else "", agreement=_agreement_text(step.x, label))
 
     steps_ = integrate(field, x, steps, method, path=PATHS["condot"], sigma=sigma, generator=g)
     yield from ui.stream(steps_, lambda step: (ui.sheet(step.x, nrow),),
-                         f"class {label}, w = {w:g}, {method}, {steps} steps ({nfe} evaluations)", c, where=where)
+                         ui.say("flow_msg_sample_head", label=label, w=w, method=ui.say(f"flow_msg_method_{method}"),
+                                steps=steps, nfe=nfe), c, where=where)
 
 
 def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
@@ -397,7 +456,7 @@ def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
         return None, ui.message(msg, "error")
     c = ui.Clamped()
     label, _, steps, method, sigma, seed = _mnist_args(c, label, 1.0, steps, method, sigma, seed)
-    n = c.int("samples per row", n, 1, MAX_N, 8)
+    n = c.int("flow_arg_per_row", n, 1, MAX_N, 8)
     x0 = torch.randn(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
     y = torch.full((n,), label, dtype=torch.long)
     rows, agree = [], []
@@ -412,15 +471,14 @@ def guidance_row(label=3, steps=20, method="euler", sigma=0.5, n=8, seed=0):
             agree.append("?" if k is None else f"{k}/{n}")
     sheet = ui.sheet(torch.cat(rows), nrow=n)
     per_w = ", ".join(f"w={w:g}: {a}" for w, a in zip(GUIDANCE_ROW, agree))
-    return sheet, ui.status(c, 
-        f"class {label}, {method}, {steps} steps; rows top to bottom w = {', '.join(f'{w:g}' for w in GUIDANCE_ROW)}. "
-        f"Classifier agreement per row: {per_w}")
+    return sheet, ui.status(c, ui.say("flow_msg_row", label=label, method=ui.say(f"flow_msg_method_{method}"),
+                                      steps=steps, ws=", ".join(f"{w:g}" for w in GUIDANCE_ROW), per_w=per_w))
 
 
 # ---- training record ----------------------------------------------------------------------------------
 def describe_training(m: dict, src: str) -> str:
-    return (f"MNIST weights: `{src}` · {m['epochs']} epochs ({m['steps']} steps) in {m['wall_time_s'] / 60:.1f} min on "
-            f"{m['hardware']} · label dropout {m.get('p_uncond')} · held-out CFM loss {m['final']['test_cfm_loss_ema']:.4f}")
+    return ui.say("flow_msg_training", src=src, epochs=m["epochs"], steps=m["steps"], minutes=m["wall_time_s"] / 60,
+                  hardware=ui.hardware(m["hardware"]), p_uncond=m.get("p_uncond"), loss=m["final"]["test_cfm_loss_ema"])
 
 
 # ---- layout -------------------------------------------------------------------------------------------
