@@ -51,6 +51,67 @@ ui.add_strings(
         "linear_logit_lr": "GD learning rate",
         "linear_lda_h": "## 4 · Fisher's linear discriminant vs logistic regression",
         "linear_angle": "Direction of the classes (degrees)",
+        "linear_arg_features": "features", "linear_arg_points": "points", "linear_arg_noise": "noise",
+        "linear_arg_outliers": "outliers", "linear_arg_lr": "learning rate", "linear_arg_batch": "batch size",
+        "linear_arg_distance": "distance", "linear_arg_update": "update", "linear_arg_gd_lr": "GD learning rate",
+        "linear_arg_direction": "direction",
+        "linear_msg_contour_1d": "loss L over (w, b): GD blue, SGD red",
+        "linear_msg_contour_2d": "loss L over (w₁, w₂) at b = b*: GD blue, SGD red",
+        "linear_msg_normal": "normal equations (XᵀX)ŵ = Xᵀy", "linear_msg_qr": "QR: Rŵ = Qᵀy",
+        "linear_msg_lstsq": "numpy lstsq (SVD)",
+        "linear_msg_closed_note": "Closed form: {reason}.",
+        "linear_msg_closed": "closed form",
+        "linear_msg_hessian": "Hessian H = X̂ᵀX̂/N: eigenvalues {eig}; condition number {cond:.3g}; largest stable step "
+                              "2/λ_max = <b>{thr:.4g}</b>",
+        "linear_msg_lr_not_positive": "Learning rate η = {lr:g}: gradient descent needs η > 0 (η = 0 never moves, η < 0 "
+                                      "climbs the loss). The stable range for these data is 0 < η < 2/λ_max = {thr:.4g}.",
+        "linear_msg_sgd_curve": "SGD, B = {b}", "linear_msg_curves_title": "log₁₀ L per step",
+        "linear_msg_diverged": "GD diverged: η = {lr:g} is {ratio:.3g} × 2/λ_max; the loss passed 10¹² at step {step} "
+                               "(each step multiplies the error along the top eigenvector by |1 − ηλ_max| = {factor:.3g}).",
+        "linear_msg_regime_slow": "slow, monotone convergence", "linear_msg_regime_monotone": "monotone convergence",
+        "linear_msg_regime_oscillating": "converging while oscillating across the valley, 1 − ηλ_max < 0",
+        "linear_msg_regime_none": "at or above the threshold: no convergence",
+        "linear_msg_sgd_diverged": " (diverged)",
+        "linear_msg_converging": "η = {lr:g} = {ratio:.3g} × 2/λ_max ({regime}). After {steps} steps GD's loss is "
+                                 "{gd:.5g}, SGD's {sgd:.5g}{diverged}; the closed form gives {best:.5g}.",
+        "linear_msg_timing": " One gradient on N = {n}: looped {loop:.0f} µs, vectorised {vec:.0f} µs ({speedup:.0f}× "
+                             "faster; median of 5, measured now).",
+        "linear_msg_one_point": "With one point every line through it fits exactly: lstsq shows the minimum-norm one.",
+        "linear_msg_perc_title": "after update {k} of {U}: {wrong} point{s} on the wrong side",
+        "linear_msg_novikoff": "Novikoff: R = max‖x̂ᵢ‖ = {R:.3g}, margin γ = {gamma:.3g}, so at most (R/γ)² = {bound:.4g} "
+                               "updates; observed {U}{tick}.",
+        "linear_msg_overlap": "No separating line was found (the classes overlap): Novikoff's bound does not apply, and "
+                              "on data that cannot be separated the updates never stop.",
+        "linear_msg_converged": "converged after {epochs} pass{es}",
+        "linear_msg_not_converged": "not converged after {epochs} passes",
+        "linear_msg_update": "Update {k} of {U} ({done}). ",
+        "linear_msg_update_cause": " Update {k} was caused by point {i} (circled): w ← w + yᵢ x̂ᵢ.",
+        "linear_msg_gd_lr": "GD learning rate {lr:g}: it must be > 0.",
+        "linear_msg_error": "{reason}.",
+        "linear_msg_surface_title": "P(y = 1 | x) (blue = 1) and the boundary P = ½",
+        "linear_msg_iter_title": "log₁₀ (l − l_min) per iteration",
+        "linear_msg_hessian_title": "Hessian X̂ᵀ diag(pᵢ(1−pᵢ)) X̂ / N + λ diag(1,1,0)",
+        "linear_msg_newton": "Iterations to l − l_min ≤ 10⁻⁶: Newton {newton}, GD (η = {lr:g}) {gd}. Final ŵ = ({w}), "
+                             "‖w‖ = {norm:.3g}.",
+        "linear_msg_stop_ok": "ok", "linear_msg_stop_all": "ran all 400 iterations",
+        "linear_msg_stop_singular": "singular Hessian", "linear_msg_stop_overflow": "overflow",
+        "linear_msg_stop_converged": "converged",
+        "linear_msg_newton_stopped": " Newton stopped: {newton}; GD: {gd}. On separable data without a penalty the "
+                                     "log-loss has no minimiser: it keeps falling as ‖w‖ grows (GD's ‖w‖ = {norm:.3g} "
+                                     "and rising). Raise λ.",
+        "linear_msg_separable": " The data are separable and λ = 0: there is no finite minimiser, ‖w‖ keeps growing "
+                                "(GD: {norm:.3g} after {iters} iterations). Raise λ to get a finite answer.",
+        "linear_msg_lda_title": "directions: LDA (black), logistic (purple, dashed), μ₁ − μ₀ (grey, dotted)",
+        "linear_msg_class": "class {k}",
+        "linear_msg_hist_title": "histograms of the projection wᵀx on the LDA direction",
+        "linear_msg_lda": "Rayleigh quotient J = wᵀS_b w / wᵀS_w w: LDA {lda:.4g} (the maximum), logistic "
+                          "{logistic:.4g}, mean difference {mean:.4g}. Angle between LDA and logistic: {angle:.1f}°.",
+        "linear_msg_singular": "X_hat^T X_hat is singular (rank {rank} < {p}): {why}; the least-squares solution is not "
+                               "unique (lstsq picks the one of minimum norm)",
+        "linear_msg_few_points": "fewer points than parameters", "linear_msg_collinear": "the features are collinear",
+        "linear_msg_one_class": "all {n} points are in one class: there is no boundary to find",
+        "linear_msg_sw_singular": "the within-class scatter S_w is singular (collinear features or too few points per "
+                                  "class), so S_w^-1 does not exist",
     },
     zh={
         "linear_title": "线性模型",
@@ -71,6 +132,62 @@ ui.add_strings(
         "linear_logit_lr": "梯度下降的学习率",
         "linear_lda_h": "## 4 · 费舍尔线性判别与对数几率回归",
         "linear_angle": "两类的方向（度）",
+        "linear_arg_features": "特征数", "linear_arg_points": "样本数", "linear_arg_noise": "噪声",
+        "linear_arg_outliers": "离群点个数", "linear_arg_lr": "学习率", "linear_arg_batch": "小批量大小",
+        "linear_arg_distance": "距离", "linear_arg_update": "更新次数", "linear_arg_gd_lr": "梯度下降的学习率",
+        "linear_arg_direction": "方向",
+        "linear_msg_contour_1d": "损失 L 随 (w, b) 的变化：GD 蓝色，SGD 红色",
+        "linear_msg_contour_2d": "b = b* 时损失 L 随 (w₁, w₂) 的变化：GD 蓝色，SGD 红色",
+        "linear_msg_normal": "正规方程 (XᵀX)ŵ = Xᵀy", "linear_msg_qr": "QR 分解：Rŵ = Qᵀy",
+        "linear_msg_lstsq": "`numpy lstsq`（SVD）",
+        "linear_msg_closed_note": "闭式解：{reason}。",
+        "linear_msg_closed": "闭式解",
+        "linear_msg_hessian": "黑塞矩阵 H = X̂ᵀX̂/N：特征值 {eig}；条件数 {cond:.3g}；最大稳定步长 2/λ_max = <b>{thr:.4g}</b>",
+        "linear_msg_lr_not_positive": "学习率 η = {lr:g}：梯度下降需要 η > 0（η = 0 原地不动，η < 0 会让损失上升）。"
+                                      "对这些数据，稳定范围是 0 < η < 2/λ_max = {thr:.4g}。",
+        "linear_msg_sgd_curve": "SGD，B = {b}", "linear_msg_curves_title": "每一步的 log₁₀ L",
+        "linear_msg_diverged": "GD 发散了：η = {lr:g} 是 2/λ_max 的 {ratio:.3g} 倍；损失在第 {step} 步超过 10¹²"
+                               "（每一步都把沿最大特征向量方向的误差乘以 |1 − ηλ_max| = {factor:.3g}）。",
+        "linear_msg_regime_slow": "缓慢、单调地收敛", "linear_msg_regime_monotone": "单调收敛",
+        "linear_msg_regime_oscillating": "在山谷两侧来回振荡着收敛，1 − ηλ_max < 0",
+        "linear_msg_regime_none": "达到或超过阈值：不收敛",
+        "linear_msg_sgd_diverged": "（发散）",
+        "linear_msg_converging": "η = {lr:g} = 2/λ_max 的 {ratio:.3g} 倍（{regime}）。{steps} 步之后，GD 的损失为 {gd:.5g}，"
+                                 "SGD 的为 {sgd:.5g}{diverged}；闭式解给出 {best:.5g}。",
+        "linear_msg_timing": "在 N = {n} 上算一次梯度：循环写法 {loop:.0f} 微秒，向量化写法 {vec:.0f} 微秒（快 {speedup:.0f} 倍；"
+                             "5 次的中位数，当场测量）。",
+        "linear_msg_one_point": "只有一个点时，穿过它的每条直线都精确拟合：lstsq 给出范数最小的那条。",
+        "linear_msg_perc_title": "第 {k} 次更新后（共 {U} 次）：{wrong} 个点在错误的一侧",
+        "linear_msg_novikoff": "Novikoff：R = max‖x̂ᵢ‖ = {R:.3g}，间隔 γ = {gamma:.3g}，所以最多 (R/γ)² = {bound:.4g} 次更新；"
+                               "实际 {U} 次{tick}。",
+        "linear_msg_overlap": "找不到分隔直线（两类有重叠）：Novikoff 界不适用；在不可分的数据上，更新永远不会停止。",
+        "linear_msg_converged": "经过 {epochs} 轮后收敛",
+        "linear_msg_not_converged": "经过 {epochs} 轮仍未收敛",
+        "linear_msg_update": "第 {k} 次更新，共 {U} 次（{done}）。",
+        "linear_msg_update_cause": "第 {k} 次更新由第 {i} 个点（圈出）引起：w ← w + yᵢ x̂ᵢ。",
+        "linear_msg_gd_lr": "梯度下降的学习率 {lr:g}：必须 > 0。",
+        "linear_msg_error": "{reason}。",
+        "linear_msg_surface_title": "P(y = 1 | x)（蓝色 = 1）与决策边界 P = ½",
+        "linear_msg_iter_title": "每次迭代的 log₁₀ (l − l_min)",
+        "linear_msg_hessian_title": "黑塞矩阵 X̂ᵀ diag(pᵢ(1−pᵢ)) X̂ / N + λ diag(1,1,0)",
+        "linear_msg_newton": "达到 l − l_min ≤ 10⁻⁶ 所需的迭代次数：牛顿法 {newton}，GD（η = {lr:g}）{gd}。最终 ŵ = ({w})，"
+                             "‖w‖ = {norm:.3g}。",
+        "linear_msg_stop_ok": "正常", "linear_msg_stop_all": "跑完了全部 400 次迭代",
+        "linear_msg_stop_singular": "黑塞矩阵奇异", "linear_msg_stop_overflow": "数值溢出",
+        "linear_msg_stop_converged": "已收敛",
+        "linear_msg_newton_stopped": "牛顿法停止：{newton}；GD：{gd}。在没有惩罚项的可分数据上，对数损失没有最小值点：随着 ‖w‖ "
+                                     "增大它一直下降（GD 的 ‖w‖ = {norm:.3g}，还在增大）。请调大 λ。",
+        "linear_msg_separable": "数据可分且 λ = 0：不存在有限的最小值点，‖w‖ 一直增大（GD：{iters} 次迭代后为 {norm:.3g}）。"
+                                "调大 λ 才能得到有限的解。",
+        "linear_msg_lda_title": "方向：LDA（黑色）、对数几率回归（紫色虚线）、μ₁ − μ₀（灰色点线）",
+        "linear_msg_class": "第 {k} 类",
+        "linear_msg_hist_title": "在 LDA 方向上的投影 wᵀx 的直方图",
+        "linear_msg_lda": "瑞利商 J = wᵀS_b w / wᵀS_w w：LDA {lda:.4g}（最大值），对数几率回归 {logistic:.4g}，均值之差 "
+                          "{mean:.4g}。LDA 与对数几率回归方向的夹角：{angle:.1f}°。",
+        "linear_msg_singular": "X̂ᵀX̂ 是奇异的（秩 {rank} < {p}）：{why}；最小二乘解不唯一（lstsq 取范数最小的那个）",
+        "linear_msg_few_points": "点数少于参数个数", "linear_msg_collinear": "特征共线",
+        "linear_msg_one_class": "全部 {n} 个点都属于同一类：没有边界可找",
+        "linear_msg_sw_singular": "类内散度矩阵 S_w 是奇异的（特征共线，或每类的点太少），所以 S_w⁻¹ 不存在",
     },
 )
 
@@ -134,6 +251,28 @@ def _plane_box(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return c - half, c + half
 
 
+_REASONS = [  # genlib.linear's LinearModelError texts the page can meet -> the UI string that says the same
+    (r"X_hat\^T X_hat is singular \(rank (?P<rank>\d+) < (?P<p>\d+)\): (?P<why>fewer points than parameters|the features "
+     r"are collinear); the least-squares solution is not unique \(lstsq picks the one of minimum norm\)", "linear_msg_singular"),
+    (r"all (?P<n>\d+) points are in one class: there is no boundary to find", "linear_msg_one_class"),
+    (r"the within-class scatter S_w is singular \(collinear features or too few points per class\), so S_w\^-1 does not "
+     r"exist", "linear_msg_sw_singular"),
+]
+
+
+def _reason(err: Exception) -> str:
+    """A genlib.linear error in the request's language (its own English text when it is not one of _REASONS)."""
+    import re
+
+    for pattern, key in _REASONS:
+        if m := re.fullmatch(pattern, str(err)):
+            fields = m.groupdict()
+            if "why" in fields:
+                fields["why"] = ui.say("linear_msg_few_points" if fields["why"].startswith("fewer") else "linear_msg_collinear")
+            return ui.say(key, **fields)
+    return str(err)
+
+
 def _error(c, text: str, n_outputs: int):
     return (*([""] * (n_outputs - 1)), ui.status(c, text, "error"))
 
@@ -161,7 +300,7 @@ def _contour(X, y, w_star, paths, dim):
     sx, sy = to_px(w_star[None, ix])[0]
     body += f'<circle cx="{sx:.1f}" cy="{sy:.1f}" r="5" fill="#f97316" stroke="#111827"/><text x="{sx + 7:.1f}" y="{sy - 5:.1f}" font-size="11">ŵ*</text>'
     names = ("w", "b") if dim == 1 else ("w₁", "w₂")
-    title = "loss L over (w, b): GD blue, SGD red" if dim == 1 else "loss L over (w₁, w₂) at b = b*: GD blue, SGD red"
+    title = ui.say("linear_msg_contour_1d" if dim == 1 else "linear_msg_contour_2d")
     return _plot(body, title, names[0], names[1])
 
 
@@ -181,59 +320,57 @@ def _time_gradients(X, y, w) -> tuple[float, float]:
 def regression(dim=1, n=40, noise=0.5, outliers=0, seed=0, lr=0.1, steps=60, batch=8):
     """-> (contour svg, loss curves svg, closed-form table html, status)."""
     c = ui.Clamped()
-    dim = c.int("features", dim, 1, 2, 1)
-    n = c.int("points", n, 1, MAX_N, 40)
-    noise = c.float("noise", noise, 0.0, 5.0, 0.5)
-    outliers = c.int("outliers", outliers, 0, 20, 0)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
-    lr = c.float("learning rate", lr, -MAX_LR, MAX_LR, 0.1)
-    steps = c.int("steps", steps, 1, MAX_STEPS, 60)
-    batch = c.int("batch size", batch, 1, MAX_N, 8)
+    dim = c.int("linear_arg_features", dim, 1, 2, 1)
+    n = c.int("linear_arg_points", n, 1, MAX_N, 40)
+    noise = c.float("linear_arg_noise", noise, 0.0, 5.0, 0.5)
+    outliers = c.int("linear_arg_outliers", outliers, 0, 20, 0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
+    lr = c.float("linear_arg_lr", lr, -MAX_LR, MAX_LR, 0.1)
+    steps = c.int("ui_arg_steps", steps, 1, MAX_STEPS, 60)
+    batch = c.int("linear_arg_batch", batch, 1, MAX_N, 8)
     X, y = linear.regression_data(n, dim, noise, min(outliers, n), seed)
     rows, notes = [], []
-    for method, label in (("normal", "normal equations (XᵀX)ŵ = Xᵀy"), ("qr", "QR: Rŵ = Qᵀy"), ("lstsq", "numpy lstsq (SVD)")):
+    for method in ("normal", "qr", "lstsq"):
+        label = ui.say(f"linear_msg_{method}")
         try:
             w = linear.least_squares(X, y, method)
             rows.append(f"<tr><td>{label}</td><td>{', '.join(f'{v:.4f}' for v in w)}</td><td>{linear.mse(w, X, y):.5f}</td></tr>")
         except linear.LinearModelError as err:
-            rows.append(f"<tr><td>{label}</td><td colspan='2'>— {html.escape(str(err))}</td></tr>")
+            rows.append(f"<tr><td>{label}</td><td colspan='2'>— {html.escape(_reason(err))}</td></tr>")
             if not notes:
-                notes.append(f"Closed form: {err}.")
+                notes.append(ui.say("linear_msg_closed_note", reason=_reason(err)))
     w_star = linear.least_squares(X, y, "lstsq")
     L_star = linear.mse(w_star, X, y)
     thr = linear.max_stable_lr(X)
     lam = np.linalg.eigvalsh(linear.mse_hessian(X))
-    table = (f'<div class="stats" style="font-size:0.9em"><table><tr><th>closed form</th><th>ŵ = (w…, b)</th>'
-             f'<th>L(ŵ)</th></tr>{"".join(rows)}</table>'
-             f'<p>Hessian H = X̂ᵀX̂/N: eigenvalues {", ".join(f"{v:.3g}" for v in lam)}; condition number '
-             f'{lam.max() / max(lam.min(), 1e-300):.3g}; largest stable step 2/λ_max = <b>{thr:.4g}</b></p></div>')
+    hessian = ui.say("linear_msg_hessian", eig=", ".join(f"{v:.3g}" for v in lam), cond=lam.max() / max(lam.min(), 1e-300),
+                     thr=thr)
+    table = (f'<div class="stats" style="font-size:0.9em"><table><tr><th>{ui.say("linear_msg_closed")}</th>'
+             f'<th>ŵ = (w…, b)</th><th>L(ŵ)</th></tr>{"".join(rows)}</table><p>{hessian}</p></div>')
     if lr <= 0:
-        text = (f"Learning rate η = {lr:g}: gradient descent needs η > 0 (η = 0 never moves, η < 0 climbs the loss). "
-                f"The stable range for these data is 0 < η < 2/λ_max = {thr:.4g}.")
+        text = ui.say("linear_msg_lr_not_positive", lr=lr, thr=thr)
         return _contour(X, y, w_star, [], dim), "", table, ui.status(c, " ".join([text] + notes), "error")
     gd = linear.gradient_descent(X, y, lr, steps)
     sg = linear.sgd(X, y, lr, steps, batch, seed=seed)
     k = min(len(gd.losses), len(sg.losses))
     log = lambda v: np.log10(np.maximum(v, 1e-16))  # noqa: E731  (a perfect fit has loss 0)
-    curves = ui.svg.lines_svg({"GD": log(gd.losses[:k]), f"SGD, B = {min(batch, n)}": log(sg.losses[:k]),
-                               "closed form": np.full(k, log(L_star))}, title="log₁₀ L per step")
+    curves = ui.svg.lines_svg({"GD": log(gd.losses[:k]), ui.say("linear_msg_sgd_curve", b=min(batch, n)): log(sg.losses[:k]),
+                               ui.say("linear_msg_closed"): np.full(k, log(L_star))},
+                              title=ui.say("linear_msg_curves_title"))
     ratio = lr / thr
     if gd.diverged:
-        text = (f"GD diverged: η = {lr:g} is {ratio:.3g} × 2/λ_max; the loss passed 10¹² at step {len(gd.losses)} "
-                f"(each step multiplies the error along the top eigenvector by |1 − ηλ_max| = {abs(1 - lr * lam.max()):.3g}).")
+        text = ui.say("linear_msg_diverged", lr=lr, ratio=ratio, step=len(gd.losses), factor=abs(1 - lr * lam.max()))
         kind = "warn"
     else:
-        regime = ("slow, monotone convergence" if ratio < 0.1 else "monotone convergence" if ratio <= 0.5
-                  else "converging while oscillating across the valley, 1 − ηλ_max < 0" if ratio < 1
-                  else "at or above the threshold: no convergence")
-        text = (f"η = {lr:g} = {ratio:.3g} × 2/λ_max ({regime}). After {steps} steps GD's loss is {gd.losses[-1]:.5g}, "
-                f"SGD's {sg.losses[-1]:.5g}{' (diverged)' if sg.diverged else ''}; the closed form gives {L_star:.5g}.")
+        regime = ui.say("linear_msg_regime_" + ("slow" if ratio < 0.1 else "monotone" if ratio <= 0.5
+                                                else "oscillating" if ratio < 1 else "none"))
+        text = ui.say("linear_msg_converging", lr=lr, ratio=ratio, regime=regime, steps=steps, gd=gd.losses[-1],
+                      sgd=sg.losses[-1], diverged=ui.say("linear_msg_sgd_diverged") if sg.diverged else "", best=L_star)
         kind = "info"
     t_loop, t_vec = _time_gradients(X, y, w_star)
-    text += (f" One gradient on N = {n}: looped {t_loop * 1e6:.0f} µs, vectorised {t_vec * 1e6:.0f} µs "
-             f"({t_loop / max(t_vec, 1e-12):.0f}× faster; median of 5, measured now).")
+    text += ui.say("linear_msg_timing", n=n, loop=t_loop * 1e6, vec=t_vec * 1e6, speedup=t_loop / max(t_vec, 1e-12))
     if n == 1:
-        notes.append("With one point every line through it fits exactly: lstsq shows the minimum-norm one.")
+        notes.append(ui.say("linear_msg_one_point"))
     return _contour(X, y, w_star, [gd, sg], dim), curves, table, ui.status(c, " ".join([text] + notes), kind)
 
 
@@ -248,10 +385,10 @@ def _perceptron_run(n: int, gap: float, seed: int):
 def perceptron_view(n=40, gap=0.8, seed=0, step=400):
     """The hyperplane after update `step` (the last one when step is larger) -> (svg, status)."""
     c = ui.Clamped()
-    n = c.int("points", n, 2, MAX_N, 40)
-    gap = c.float("distance", gap, -1.0, 4.0, 0.8)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
-    step = c.int("update", step, 0, MAX_UPDATES_SHOWN, MAX_UPDATES_SHOWN)
+    n = c.int("linear_arg_points", n, 2, MAX_N, 40)
+    gap = c.float("linear_arg_distance", gap, -1.0, 4.0, 0.8)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
+    step = c.int("linear_arg_update", step, 0, MAX_UPDATES_SHOWN, MAX_UPDATES_SHOWN)
     X, y, run, (R, gamma, bound) = _perceptron_run(n, gap, seed)
     U = len(run.mistakes)
     k = min(step, U)
@@ -260,18 +397,17 @@ def perceptron_view(n=40, gap=0.8, seed=0, step=400):
     to_px = _box(lo, hi)
     body = _line(to_px, w[:-1], w[-1], "#111827") + _points(to_px, X, y, run.mistakes[k - 1] if k else None)
     wrong = int((y * (linear.augment(X) @ w) <= 0).sum())
-    svg = _plot(body, f"after update {k} of {U}: {wrong} point{'s' if wrong != 1 else ''} on the wrong side", "x₁", "x₂")
+    svg = _plot(body, ui.say("linear_msg_perc_title", k=k, U=U, wrong=wrong, s="s" if wrong != 1 else ""), "x₁", "x₂")
     if gamma > 0:
-        bound_text = (f"Novikoff: R = max‖x̂ᵢ‖ = {R:.3g}, margin γ = {gamma:.3g}, so at most (R/γ)² = {bound:.4g} updates; "
-                      f"observed {U}{' ✓' if run.converged and U <= bound else ''}.")
+        bound_text = ui.say("linear_msg_novikoff", R=R, gamma=gamma, bound=bound, U=U,
+                            tick=" ✓" if run.converged and U <= bound else "")
     else:
-        bound_text = ("No separating line was found (the classes overlap): Novikoff's bound does not apply, and on data "
-                      "that cannot be separated the updates never stop.")
-    done = (f"converged after {run.epochs} pass{'es' if run.epochs != 1 else ''}" if run.converged
-            else f"not converged after {run.epochs} passes")
-    text = f"Update {k} of {U} ({done}). " + bound_text
+        bound_text = ui.say("linear_msg_overlap")
+    done = (ui.say("linear_msg_converged", epochs=run.epochs, es="es" if run.epochs != 1 else "") if run.converged
+            else ui.say("linear_msg_not_converged", epochs=run.epochs))
+    text = ui.say("linear_msg_update", k=k, U=U, done=done) + bound_text
     if k:
-        text += f" Update {k} was caused by point {int(run.mistakes[k - 1])} (circled): w ← w + yᵢ x̂ᵢ."
+        text += ui.say("linear_msg_update_cause", k=k, i=int(run.mistakes[k - 1]))
     return svg, ui.status(c, text, "info" if gamma > 0 else "warn")
 
 
@@ -279,19 +415,19 @@ def perceptron_view(n=40, gap=0.8, seed=0, step=400):
 def logistic_view(n=60, gap=0.8, lam=0.01, lr=1.0, seed=0):
     """GD vs Newton on the penalised log-loss -> (probability surface svg, curves svg, Hessian svg, status)."""
     c = ui.Clamped()
-    n = c.int("points", n, 1, MAX_N, 60)
-    gap = c.float("distance", gap, -1.0, 4.0, 0.8)
+    n = c.int("linear_arg_points", n, 1, MAX_N, 60)
+    gap = c.float("linear_arg_distance", gap, -1.0, 4.0, 0.8)
     lam = c.float("λ", lam, 0.0, 10.0, 0.01)
-    lr = c.float("GD learning rate", lr, -MAX_LR, MAX_LR, 1.0)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    lr = c.float("linear_arg_gd_lr", lr, -MAX_LR, MAX_LR, 1.0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     X, y = linear.two_classes(n, gap, seed=seed)
     if lr <= 0:
-        return _error(c, f"GD learning rate {lr:g}: it must be > 0.", 4)
+        return _error(c, ui.say("linear_msg_gd_lr", lr=lr), 4)
     try:
         newton = linear.logistic_fit(X, y, "newton", lam=lam, steps=40, tol=1e-9)
         gd = linear.logistic_fit(X, y, "gd", lam=lam, lr=lr, steps=400, tol=1e-9)
     except linear.LinearModelError as err:
-        return _error(c, f"{err}.", 4)
+        return _error(c, ui.say("linear_msg_error", reason=_reason(err)), 4)
     beta = newton.params[-1] if newton.stopped in ("", "converged") else gd.params[-1]
     lo, hi = _plane_box(X)
     g = 64
@@ -299,34 +435,32 @@ def logistic_view(n=60, gap=0.8, lam=0.01, lr=1.0, seed=0):
     P = linear.sigmoid(np.stack([a, b], -1) @ beta[:-1] + beta[-1])
     to_px = _box(lo, hi)
     body = _image(P) + _line(to_px, beta[:-1], beta[-1], "#111827") + _points(to_px, X, y)
-    surface = _plot(body, "P(y = 1 | x) (blue = 1) and the boundary P = ½", "x₁", "x₂")
+    surface = _plot(body, ui.say("linear_msg_surface_title"), "x₁", "x₂")
     best = min(newton.losses.min(), gd.losses.min())
     k = max(len(newton.losses), len(gd.losses))
     pad = lambda v: np.concatenate([v, np.full(k - len(v), v[-1])])  # noqa: E731  a finished run stays at its end
     curves = ui.svg.lines_svg({"GD": np.log10(pad(gd.losses) - best + 1e-16),
                                "Newton": np.log10(pad(newton.losses) - best + 1e-16)},
-                              title="log₁₀ (l − l_min) per iteration")
+                              title=ui.say("linear_msg_iter_title"))
     H = linear.log_loss_hessian(beta, X, lam)
     names = ["w₁", "w₂", "b"]
-    hess = ui.svg.heatmap_svg(H, names, names, "Hessian X̂ᵀ diag(pᵢ(1−pᵢ)) X̂ / N + λ diag(1,1,0)", signed=True)
+    hess = ui.svg.heatmap_svg(H, names, names, ui.say("linear_msg_hessian_title"), signed=True)
 
     def reach(run, target):
         hit = np.nonzero(run.losses - best <= target)[0]
         return f"{int(hit[0])}" if len(hit) else f"> {len(run.losses) - 1}"
 
     w_norm = float(np.linalg.norm(gd.params[-1][:-1]))
-    text = (f"Iterations to l − l_min ≤ 10⁻⁶: Newton {reach(newton, 1e-6)}, GD (η = {lr:g}) {reach(gd, 1e-6)}. "
-            f"Final ŵ = ({', '.join(f'{v:.3f}' for v in beta)}), ‖w‖ = {np.linalg.norm(beta[:-1]):.3g}.")
+    text = ui.say("linear_msg_newton", newton=reach(newton, 1e-6), lr=lr, gd=reach(gd, 1e-6),
+                  w=", ".join(f"{v:.3f}" for v in beta), norm=np.linalg.norm(beta[:-1]))
     kind = "info"
     separable = bool((np.where(y == 1, 1, -1) * (linear.augment(X) @ beta) > 0).all())
     if newton.stopped in ("singular Hessian", "overflow") or gd.stopped == "overflow":
-        text += (f" Newton stopped: {newton.stopped or 'ok'}; GD: {gd.stopped or 'ran all 400 iterations'}. On separable "
-                 f"data without a penalty the log-loss has no minimiser: it keeps falling as ‖w‖ grows (GD's ‖w‖ = "
-                 f"{w_norm:.3g} and rising). Raise λ.")
+        text += ui.say("linear_msg_newton_stopped", newton=ui.say(f"linear_msg_stop_{(newton.stopped or 'ok').split()[0]}"),
+                       gd=ui.say(f"linear_msg_stop_{(gd.stopped or 'all').split()[0]}"), norm=w_norm)
         kind = "warn"
     elif separable and lam == 0:
-        text += (f" The data are separable and λ = 0: there is no finite minimiser, ‖w‖ keeps growing "
-                 f"(GD: {w_norm:.3g} after {len(gd.losses) - 1} iterations). Raise λ to get a finite answer.")
+        text += ui.say("linear_msg_separable", norm=w_norm, iters=len(gd.losses) - 1)
         kind = "warn"
     return surface, curves, hess, ui.status(c, text, kind)
 
@@ -335,16 +469,16 @@ def logistic_view(n=60, gap=0.8, lam=0.01, lr=1.0, seed=0):
 def lda_view(n=80, gap=1.0, angle=30.0, seed=0):
     """Fisher's direction, logistic regression's and the mean difference -> (plane svg, histograms svg, status)."""
     c = ui.Clamped()
-    n = c.int("points", n, 1, MAX_N, 80)
-    gap = c.float("distance", gap, -1.0, 4.0, 1.0)
-    angle = c.float("direction", angle, -180.0, 180.0, 30.0)
-    seed = c.int("seed", seed, 0, 2**31 - 1, 0)
+    n = c.int("linear_arg_points", n, 1, MAX_N, 80)
+    gap = c.float("linear_arg_distance", gap, -1.0, 4.0, 1.0)
+    angle = c.float("linear_arg_direction", angle, -180.0, 180.0, 30.0)
+    seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
     X, y = linear.two_classes(n, gap, seed=seed, angle=angle)
     try:
         w = linear.lda_direction(X, y)
         mu0, mu1, _, _ = linear.scatter_matrices(X, y)
     except linear.LinearModelError as err:
-        return _error(c, f"{err}.", 3)
+        return _error(c, ui.say("linear_msg_error", reason=_reason(err)), 3)
     logit = linear.logistic_fit(X, y, "newton", lam=0.01, steps=40).params[-1][:-1]
     logit = logit / max(np.linalg.norm(logit), 1e-300)
     mean_dir = (mu1 - mu0) / max(np.linalg.norm(mu1 - mu0), 1e-300)
@@ -354,17 +488,17 @@ def lda_view(n=80, gap=1.0, angle=30.0, seed=0):
     body = _points(to_px, X, y)
     for d, color, dash in ((w, "#111827", ""), (logit, "#9333ea", "6 3"), (mean_dir, "#6b7280", "2 3")):
         body += _line(to_px, np.array([-d[1], d[0]]), -(np.array([-d[1], d[0]]) @ m), color, dash)  # the axis along d
-    plane = _plot(body, "directions: LDA (black), logistic (purple, dashed), μ₁ − μ₀ (grey, dotted)", "x₁", "x₂")
+    plane = _plot(body, ui.say("linear_msg_lda_title"), "x₁", "x₂")
     z = X @ w
     edges = np.linspace(z.min(), z.max(), 25)
     h0, _ = np.histogram(z[y == 0], edges)
     h1, _ = np.histogram(z[y == 1], edges)
-    hist = ui.svg.lines_svg({"class 0": h0, "class 1": h1}, x=(edges[:-1] + edges[1:]) / 2,
-                            title="histograms of the projection wᵀx on the LDA direction")
+    hist = ui.svg.lines_svg({ui.say("linear_msg_class", k=0): h0, ui.say("linear_msg_class", k=1): h1},
+                            x=(edges[:-1] + edges[1:]) / 2, title=ui.say("linear_msg_hist_title"))
     J = {name: linear.rayleigh_quotient(d, X, y) for name, d in (("LDA", w), ("logistic", logit), ("μ₁ − μ₀", mean_dir))}
     cos = abs(float(w @ logit))
-    text = (f"Rayleigh quotient J = wᵀS_b w / wᵀS_w w: LDA {J['LDA']:.4g} (the maximum), logistic {J['logistic']:.4g}, "
-            f"mean difference {J['μ₁ − μ₀']:.4g}. Angle between LDA and logistic: {math.degrees(math.acos(min(cos, 1.0))):.1f}°.")
+    text = ui.say("linear_msg_lda", lda=J["LDA"], logistic=J["logistic"], mean=J["μ₁ − μ₀"],
+                  angle=math.degrees(math.acos(min(cos, 1.0))))
     return plane, hist, ui.status(c, text)
 
 
