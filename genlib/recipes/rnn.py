@@ -19,6 +19,8 @@ from genlib.rnn import CharLM, build_vocab, chunk_loss, encode_corpus, free_poem
 from genlib.train import RunResult, TrainingError, seeded
 
 VAL_PROBE = 40_000  # characters of the validation text scored during training (the full split at the end)
+# metrics.json: val_curve rows are [step, training seconds, nats/char on the first VAL_PROBE validation characters],
+# except the last row, which scores the whole validation split (final.val_nats_per_char).
 FORM_SAMPLES = 200  # unconstrained Tang poems sampled at the end to measure how often the form comes out by itself
 
 
