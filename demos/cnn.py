@@ -68,7 +68,7 @@ ui.add_strings(
         "cnn_msg_no_record": "No test-set record for {name}: run `python benchmarks/cnn.py --data-dir ../shared/data` "
                              "after training it.",
         "cnn_msg_counts_title": "counts C[true, predicted] (rows: true class; shading: log count)",
-        "cnn_msg_accuracy": "accuracy", "cnn_msg_per_class": "per-class accuracy",
+        "cnn_msg_accuracy": "accuracy", "cnn_msg_per_class": "per-class accuracy", "cnn_msg_p_class": "P(class)",
         "cnn_msg_confusion": "{dataset} test set: accuracy {accuracy:.4f} on {images} images, {mistakes} mistakes. "
                              "Most confident: {examples}.",
         "cnn_msg_read_as": "{a} read as {b} ({q:.3f})", "cnn_msg_sep": "; ",
@@ -117,7 +117,7 @@ ui.add_strings(
         "cnn_msg_prediction": "预测为 {label}，概率 {p:.3f}（{dataset} 分类器）。各层形状（通道，高，宽）：{shapes}。",
         "cnn_msg_no_record": "没有 {name} 的测试集记录：训练之后请运行 `python benchmarks/cnn.py --data-dir ../shared/data`。",
         "cnn_msg_counts_title": "计数 C[真实, 预测]（行：真实类别；颜色深浅：计数的对数）",
-        "cnn_msg_accuracy": "准确率", "cnn_msg_per_class": "各类别准确率",
+        "cnn_msg_accuracy": "准确率", "cnn_msg_per_class": "各类别准确率", "cnn_msg_p_class": "P(类别)",
         "cnn_msg_confusion": "{dataset} 测试集：在 {images} 张图像上准确率 {accuracy:.4f}，错误 {mistakes} 个。"
                              "置信度最高的错误：{examples}。",
         "cnn_msg_read_as": "{a} 被认成 {b}（{q:.3f}）", "cnn_msg_sep": "；",
@@ -210,7 +210,7 @@ def predict(digit, name="cnn"):
         return "", None, None, ui.status(c, ui.say("cnn_msg_no_digit"), "warn")
     with torch.no_grad():
         p = F.softmax(model.eval()(x), 1)[0].numpy()
-    probs = ui.svg.heatmap_svg(p[None], ["P(class)"], [_class(name, i)[:7] for i in range(10)],
+    probs = ui.svg.heatmap_svg(p[None], [ui.say("cnn_msg_p_class")], [_class(name, i)[:7] for i in range(10)],
                                ui.say("cnn_msg_probs_title", dataset=DATASETS[name]))
     maps = cnn.feature_maps(model, x)
     tiles = [_gray(m[c].numpy()) for _, m in maps for c in range(8)]

@@ -124,7 +124,7 @@ ui.add_strings(
                            "and 1 − ℓ_rank = {rank:.4f} (equal); average precision {ap:.4f}; break-even point {bep:.3f} "
                            "at threshold {bep_t:.3f}. ROC point (FPR, TPR) = ({fpr:.3f}, {tpr:.3f}).",
         "eval_msg_knn_title": "{k}-NN, rows: true class (share of the row)",
-        "eval_msg_class": "class",
+        "eval_msg_class": "class", "eval_msg_macro": "macro", "eval_msg_micro": "micro",
         "eval_msg_multiclass": "{n} test images. Macro-F1 (from macro-P and macro-R, the book) {macro:.4f}; mean of the "
                                "per-class F1 {mean:.4f}; micro-F1 {micro:.4f} = accuracy {accuracy:.4f} (every sample is a "
                                "false positive of one class exactly when it is a false negative of another).",
@@ -259,7 +259,7 @@ ui.add_strings(
                            "{rank:.4f}（两者相等）；平均查准率 {ap:.4f}；平衡点 {bep:.3f}，对应阈值 {bep_t:.3f}。ROC 上的点 "
                            "(FPR, TPR) = ({fpr:.3f}, {tpr:.3f})。",
         "eval_msg_knn_title": "{k} 近邻，行：真实类别（占该行的比例）",
-        "eval_msg_class": "类别",
+        "eval_msg_class": "类别", "eval_msg_macro": "宏平均", "eval_msg_micro": "微平均",
         "eval_msg_multiclass": "{n} 张测试图像。宏 F1（由宏查准率和宏查全率算出，书中的定义）{macro:.4f}；各类 F1 的平均 "
                                "{mean:.4f}；微 F1 {micro:.4f} = 准确率 {accuracy:.4f}（一个样本是某一类的假正例，恰好当它是另"
                                "一类的假反例）。",
@@ -555,8 +555,8 @@ def multiclass_view(source="mnist", k=5):
     rows = "".join(f"| {nm} | {p:.3f} | {r:.3f} | {f:.3f} |\n" for nm, p, r, f in
                    zip(names, mm["per_class_P"], mm["per_class_R"], mm["per_class_F1"]))
     table = (f"| {ui.say('eval_msg_class')} | P | R | F1 |\n|---|---|---|---|\n" + rows +
-             f"| **macro** | {mm['macro_P']:.3f} | {mm['macro_R']:.3f} | {mm['macro_F1']:.3f} |\n"
-             f"| **micro** | {mm['micro_P']:.3f} | {mm['micro_R']:.3f} | {mm['micro_F1']:.3f} |\n")
+             f"| **{ui.say('eval_msg_macro')}** | {mm['macro_P']:.3f} | {mm['macro_R']:.3f} | {mm['macro_F1']:.3f} |\n"
+             f"| **{ui.say('eval_msg_micro')}** | {mm['micro_P']:.3f} | {mm['micro_R']:.3f} | {mm['micro_F1']:.3f} |\n")
     text = ui.say("eval_msg_multiclass", n=len(y), macro=mm["macro_F1"], mean=mm["mean_F1"], micro=mm["micro_F1"],
                   accuracy=np.mean(y == pred))
     return cm, table, ui.status(c, text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import threading
 
 import gradio as gr
@@ -96,7 +97,37 @@ ui.add_strings(
         "transformer_msg_target": "q: {hit:.3g} on the true token (3), {each:.3g} on each other, 0 on padding (0)",
         "transformer_msg_loss_title": "loss against p(true token)",
         "transformer_msg_smoothing": "The loss is smallest at p(true) ≈ {best:.3f} = 1 − ε, not at 1: the model is "
-                                     "penalised for over-confidence.",
+                                     "penalised for over-confidence.",        "transformer_why_needs_number": "'{t}' needs a number before it",
+        "transformer_why_and_first": "'and' joins two parts of a number; it cannot come first",
+        "transformer_why_zero_alone": "'zero' is a number on its own; it cannot be part of a longer phrase",
+        "transformer_why_a_start": "'a' can only start the phrase ('a hundred', 'a thousand')",
+        "transformer_why_a_next": "'a' must be followed by 'hundred' or 'thousand'",
+        "transformer_why_hundred_unit": "'hundred' takes one to nine before it, not '{t}'",
+        "transformer_why_ends_after_and": "the phrase ends after 'and'",
+        "transformer_why_and_after_hundred": "'and' after 'hundred' must be followed by a number below a hundred, not '{t}'",
+        "transformer_why_hundred_grammar": "'hundred' takes one to nine before it; '{prev} hundred' is not in this grammar",
+        "transformer_why_thousand_once": "'thousand' can appear only once (this model reads numbers below a million)",
+        "transformer_why_and_after_thousand": "after 'thousand', 'and' comes only before a number below a hundred",
+        "transformer_why_places_down": "'{t}' cannot follow '{prev}': the places must go down (千, 百, 十, then the units)",
+        "transformer_why_cannot_follow": "'{t}' cannot follow '{prev}'",
+        "transformer_why_empty": "the input is empty",
+        "transformer_why_unknown_words": "unknown word{s} {words}",
+        "transformer_why_unknown_chars": "unknown character{s} {chars}",
+        "transformer_why_unknown_tokens": "unknown token{s} {shown}; the vocabulary is {vocab}",
+        "transformer_why_too_many_tokens": "{n} tokens; this model reads at most {max}",
+        "transformer_why_zero_start": "'零' cannot start a number (except 零 on its own)",
+        "transformer_why_two_zeros": "two '零' in a row: one 零 stands for any run of zeros",
+        "transformer_why_needs_digit_here": "'十' needs a digit before it here: write 一十",
+        "transformer_why_needs_digit": "'{t}' needs a digit before it",
+        "transformer_why_liang": "'两' is used only right before 百, 千 or 万; write 二 here",
+        "transformer_why_cannot_come": "'{t}' cannot come here",
+        "transformer_why_skipped_place": "a zero place is skipped before '{t}': write 零 there (一千零五), or add the place (一千五百); spoken shorthand like 一千五 is not accepted",
+        "transformer_why_zero_no_gap": "'零' stands for a skipped place; there is none between '{prev}' and '{t}'",
+        "transformer_why_zero_end": "'零' cannot end a number",
+        "transformer_why_wan_once": "'万' can appear only once (this model reads numbers below 一百万)",
+        "transformer_why_below_million": "this model reads numbers below 一百万: at most 九十九万 before 万",
+        "transformer_why_wan_zero": "after 万, 零 comes only before a number below 一千",
+        "transformer_why_wan_shorthand": "after 万, a number below 一千 needs 零 first (一万零五), or is spoken shorthand (一万五 = 一万五千) that this model does not accept",
     },
     zh={
         "transformer_title": "Transformer",
@@ -156,9 +187,84 @@ ui.add_strings(
         "transformer_msg_noam": "学习率峰值 {peak:.3g} 出现在第 {w} 步 = 系数 · d_model^-0.5 · 预热步数^-0.5",
         "transformer_msg_target": "q：真实词元 (3) 上 {hit:.3g}，其余每个 {each:.3g}，填充 (0) 上为 0",
         "transformer_msg_loss_title": "损失随 p(真实词元) 的变化",
-        "transformer_msg_smoothing": "损失在 p(真实) ≈ {best:.3f} = 1 − ε 处最小，而不是在 1 处：模型会因过度自信而受罚。",
+        "transformer_msg_smoothing": "损失在 p(真实) ≈ {best:.3f} = 1 − ε 处最小，而不是在 1 处：模型会因过度自信而受罚。",        "transformer_why_needs_number": "`{t}` 前面需要一个数",
+        "transformer_why_and_first": "`and` 连接一个数的两部分，不能出现在开头",
+        "transformer_why_zero_alone": "`zero` 本身就是一个数，不能作为更长短语的一部分",
+        "transformer_why_a_start": "`a` 只能出现在短语开头（`a hundred`、`a thousand`）",
+        "transformer_why_a_next": "`a` 后面必须是 `hundred` 或 `thousand`",
+        "transformer_why_hundred_unit": "`hundred` 前面只能是 `one` 到 `nine`，而不是 `{t}`",
+        "transformer_why_ends_after_and": "短语在 `and` 之后就结束了",
+        "transformer_why_and_after_hundred": "`hundred` 之后的 `and` 后面必须是小于一百的数，而不是 `{t}`",
+        "transformer_why_hundred_grammar": "`hundred` 前面只能是 `one` 到 `nine`；`{prev} hundred` 不在这套语法里",
+        "transformer_why_thousand_once": "`thousand` 只能出现一次（这个模型只读一百万以下的数）",
+        "transformer_why_and_after_thousand": "`thousand` 之后，`and` 只能放在小于一百的数前面",
+        "transformer_why_places_down": "`{t}` 不能跟在 `{prev}` 后面：数位必须依次降低（千、百、十、个位）",
+        "transformer_why_cannot_follow": "`{t}` 不能跟在 `{prev}` 后面",
+        "transformer_why_empty": "输入是空的",
+        "transformer_why_unknown_words": "未知的词：`{words}`",
+        "transformer_why_unknown_chars": "未知的字符：`{chars}`",
+        "transformer_why_unknown_tokens": "未知的词元：`{shown}`；词表是 `{vocab}`",
+        "transformer_why_too_many_tokens": "输入有 {n} 个词元；这个模型最多读 {max} 个",
+        "transformer_why_zero_start": "“零”不能出现在数的开头（单独一个“零”除外）",
+        "transformer_why_two_zeros": "不能连着两个“零”：一个“零”就代表任意多个连续的零",
+        "transformer_why_needs_digit_here": "这里的“十”前面需要一个数字：写成“一十”",
+        "transformer_why_needs_digit": "`{t}` 前面需要一个数字",
+        "transformer_why_liang": "“两”只用在百、千、万的前面；这里要写“二”",
+        "transformer_why_cannot_come": "`{t}` 不能出现在这里",
+        "transformer_why_skipped_place": "`{t}` 之前跳过了一个数位：要在那里写“零”（一千零五），或者补上数位（一千五百）；不接受“一千五”这样的口语简称",
+        "transformer_why_zero_no_gap": "“零”代表被跳过的数位；`{prev}` 和 `{t}` 之间没有跳过的数位",
+        "transformer_why_zero_end": "“零”不能出现在数的末尾",
+        "transformer_why_wan_once": "“万”只能出现一次（这个模型只读一百万以下的数）",
+        "transformer_why_below_million": "这个模型只读一百万以下的数：“万”前面最多是九十九",
+        "transformer_why_wan_zero": "“万”之后，“零”只能放在小于一千的数前面",
+        "transformer_why_wan_shorthand": "“万”之后，小于一千的数前面要先写“零”（一万零五）；否则就是口语简称（一万五 = 一万五千），这个模型不接受",
     },
 )
+
+
+# The reasons genlib's parsers (genlib.numerals, SeqTask.encode_src) give for refusing an input, as UI strings: the
+# pattern reads genlib's English text, the key says the same in the request's language. Order matters (first match).
+_WHY = [
+    (r"'(?P<t>[^']*)' needs a number before it", "transformer_why_needs_number"),
+    (r"'and' joins two parts of a number; it cannot come first", "transformer_why_and_first"),
+    (r"'zero' is a number on its own; it cannot be part of a longer phrase", "transformer_why_zero_alone"),
+    (r"'a' can only start the phrase \('a hundred', 'a thousand'\)", "transformer_why_a_start"),
+    (r"'a' must be followed by 'hundred' or 'thousand'", "transformer_why_a_next"),
+    (r"'hundred' takes one to nine before it, not '(?P<t>[^']*)'", "transformer_why_hundred_unit"),
+    (r"the phrase ends after 'and'", "transformer_why_ends_after_and"),
+    (r"'and' after 'hundred' must be followed by a number below a hundred, not '(?P<t>[^']*)'", "transformer_why_and_after_hundred"),
+    (r"'hundred' takes one to nine before it; '(?P<prev>[^']*) hundred' is not in this grammar", "transformer_why_hundred_grammar"),
+    (r"'thousand' can appear only once \(this model reads numbers below a million\)", "transformer_why_thousand_once"),
+    (r"after 'thousand', 'and' comes only before a number below a hundred", "transformer_why_and_after_thousand"),
+    (r"'(?P<t>[^']*)' cannot follow '(?P<prev>[^']*)': the places must go down \(千, 百, 十, then the units\)", "transformer_why_places_down"),
+    (r"'(?P<t>[^']*)' cannot follow '(?P<prev>[^']*)'", "transformer_why_cannot_follow"),
+    (r"the input is empty", "transformer_why_empty"),
+    (r"unknown word(?P<s>s?) (?P<words>.*)", "transformer_why_unknown_words"),
+    (r"unknown character(?P<s>s?) (?P<chars>.*)", "transformer_why_unknown_chars"),
+    (r"unknown token(?P<s>s?) (?P<shown>.*?); the vocabulary is (?P<vocab>.*)", "transformer_why_unknown_tokens"),
+    (r"(?P<n>\d+) tokens; this model reads at most (?P<max>\d+)", "transformer_why_too_many_tokens"),
+    (r"'零' cannot start a number \(except 零 on its own\)", "transformer_why_zero_start"),
+    (r"two '零' in a row: one 零 stands for any run of zeros", "transformer_why_two_zeros"),
+    (r"'十' needs a digit before it here: write 一十", "transformer_why_needs_digit_here"),
+    (r"'(?P<t>[^']*)' needs a digit before it", "transformer_why_needs_digit"),
+    (r"'两' is used only right before 百, 千 or 万; write 二 here", "transformer_why_liang"),
+    (r"'(?P<t>[^']*)' cannot come here", "transformer_why_cannot_come"),
+    (r"a zero place is skipped before '(?P<t>[^']*)': write 零 there \(一千零五\), or add the place \(一千五百\); spoken shorthand like 一千五 is not accepted", "transformer_why_skipped_place"),
+    (r"'零' stands for a skipped place; there is none between '(?P<prev>[^']*)' and '(?P<t>[^']*)'", "transformer_why_zero_no_gap"),
+    (r"'零' cannot end a number", "transformer_why_zero_end"),
+    (r"'万' can appear only once \(this model reads numbers below 一百万\)", "transformer_why_wan_once"),
+    (r"this model reads numbers below 一百万: at most 九十九万 before 万", "transformer_why_below_million"),
+    (r"after 万, 零 comes only before a number below 一千", "transformer_why_wan_zero"),
+    (r"after 万, a number below 一千 needs 零 first \(一万零五\), or is spoken shorthand \(一万五 = 一万五千\) that this model does not accept", "transformer_why_wan_shorthand"),
+]
+
+
+def _why(err: Exception) -> str:
+    """A parser's reason in the request's language (its own English text when no pattern knows it)."""
+    for pattern, key in _WHY:
+        if m := re.fullmatch(pattern, str(err)):
+            return ui.say(key, **m.groupdict())
+    return str(err)
 
 
 # ---- decoding ---------------------------------------------------------------------------------------------
@@ -222,11 +328,11 @@ def decode(task="numbers", text="three hundred and twelve", method="greedy", bea
     try:
         src_ids = spec.encode_src(text)
     except ValueError as err:
-        return "", "", "", ui.status(c, ui.say("transformer_msg_unreadable", reason=err), "warn")
+        return "", "", "", ui.status(c, ui.say("transformer_msg_unreadable", reason=_why(err)), "warn")
     try:  # the grammar decides whether the input is a number phrase at all; the model does the translation
         value = spec.parse(text)
     except ValueError as err:
-        return "", "", "", ui.status(c, ui.say("transformer_msg_not_phrase", reason=err), "warn")
+        return "", "", "", ui.status(c, ui.say("transformer_msg_not_phrase", reason=_why(err)), "warn")
     model, msg = _model(task)
     if model is None:
         return "", "", "", ui.message(msg, "error")
