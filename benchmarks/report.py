@@ -172,6 +172,7 @@ def main() -> None:
     lines += transformer_section(_load(RESULTS / "transformer.json"))
     lines += cnn_section(_load(RESULTS / "cnn.json"))
     lines += compare_section(_load(RESULTS / "compare.json"))
+    lines += rnn_section(_load(RESULTS / "rnn.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
@@ -192,6 +193,40 @@ def cnn_section(res: dict) -> list[str]:
                      f"{verdict(r['met'])} | `{r['train_command']}` ({r['hardware']}) | {wall} (≤ 10 min: "
                      f"{verdict(bool(r.get('train_wall_time_s')) and r['train_wall_time_s'] <= 600)}) | "
                      f"{', '.join(f'{v:.3f}' for v in r['per_class'])} |")
+    return lines + [""]
+
+
+def rnn_section(r: dict) -> list[str]:
+    """The RNN tab's character models (benchmarks/rnn.py): three cells at equal training time, the Tang poems."""
+    if not r:
+        return []
+    lines = ["## Character-level RNNs (`python benchmarks/rnn.py --data-dir ../shared/data`)", "",
+             "Tiny Shakespeare, validation = the last 10% (111,540 characters), nats per character. Each cell had the "
+             "same training-time budget on one thread of the shared 2-core machine (other jobs running).", "",
+             "| cell | validation nats/char | perplexity | last training loss | training | steps (epochs) | parameters | "
+             "‖∂h_T/∂s_t‖ at T − t = 1 / 10 / 20 / 40 | sampling |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for name, m in r.get("shakespeare", {}).items():
+        g = " / ".join(f"{m['grad_norm'][d]:.1e}" for d in ("1", "10", "20", "40") if d in m["grad_norm"])
+        lines.append(f"| {m['cell'].upper()} (`{name}`) | {m['val_nats_per_char']:.4f} | {m['val_perplexity']:.2f} | "
+                     f"{m['train_loss_last']:.4f} | {m['training_minutes']:.1f} min ({m['wall_time_s'] / 60:.1f} min wall) | "
+                     f"{m['steps']} ({m['epochs_done']}) | {m['parameters']:,} | {g} | {m['sample_chars_per_s']:.0f} chars/s |")
+    if "best" in r:
+        b = r["best"]
+        lines += ["", f"Goal: the best cell ≤ {r['goal_nats_per_char']:.2f} nats/char — {b['cell'].upper()} "
+                      f"{b['val_nats_per_char']:.4f}: {verdict(b['met'])}."]
+    if "tang" in r:
+        t = r["tang"]
+        f = t["free_form_shares"]
+        lines += ["", f"Tang poems (`rnn_tang_lstm`, every tenth poem held out): validation {t['val_nats_per_char']:.4f} "
+                      f"nats/char (perplexity {t['val_perplexity']:.1f}) over {t['vocab_size']:,} symbols (characters seen "
+                      f"≥ {t['min_count']} times, the rest one unknown symbol), {t['parameters']:,} parameters, "
+                      f"{t['training_minutes']:.1f} min of training ({t['wall_time_s'] / 60:.1f} min wall), {t['steps']} steps.",
+                  "", f"Of {t['poems']} unconstrained poems (T = 0.8, from a line break to the next): "
+                      f"{t['free_regular_share']:.1%} have one of the corpus's four regular forms (5×4 {f['5x4']:.1%}, "
+                      f"7×4 {f['7x4']:.1%}, 5×8 {f['5x8']:.1%}, 7×8 {f['7x8']:.1%}; in the corpus 9.5 / 28.4 / 40.1 / "
+                      f"22.0%), and {t['free_quatrain_share']:.1%} are quatrains. With the form mask: "
+                      f"{t['masked_form_share']:.0%} of {t['poems']} quatrains meet the form."]
     return lines + [""]
 
 

@@ -19,6 +19,7 @@ training and would be an untrained input); `encode` reports what it replaced or 
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -300,7 +301,7 @@ def quatrain_mask(vocab: str, line_len: int, heads: str = ""):
         if pos == line_len:  # the punctuation after the line
             ok = form_chars(line)[0]
             return torch.tensor([ch in ok for ch in vocab])
-        if pos == 0 and line < len(heads) and heads[line] in index:
+        if pos == 0 and line < len(heads) and heads[line] in index and han[index[heads[line]]]:
             m = torch.zeros(len(vocab), dtype=torch.bool)
             m[index[heads[line]]] = True
             return m
@@ -343,6 +344,32 @@ def free_poem(model: CharLM, temperature: float = 0.8, generator: torch.Generato
             break
         out.append(ch)
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=2)
+def _opencc(config: str):
+    from opencc import OpenCC  # opencc-python-reimplemented: OpenCC's own tables, pure Python, offline
+
+    return OpenCC(config)
+
+
+def simplified(text: str) -> str:
+    """Traditional -> simplified characters by OpenCC's t2s tables (a display view only; the model writes traditional)."""
+    return _opencc("t2s").convert(text)
+
+
+def traditional(text: str) -> str:
+    """Simplified -> traditional by OpenCC's s2t tables (so a 藏头 character typed in simplified form can be found)."""
+    return _opencc("s2t").convert(text)
+
+
+def line_position(text: str) -> torch.Tensor:
+    """Characters since the last line break or line-ending punctuation (，。？ newline), after each character: (T,)."""
+    pos, out = 0, []
+    for ch in text:
+        pos = 0 if ch in "\n，。？" else pos + 1
+        out.append(float(pos))
+    return torch.tensor(out)
 
 
 # ---- inside the state ------------------------------------------------------------------------------------------
@@ -395,34 +422,26 @@ def _flat_step(model: CharLM):
 
 
 def state_gradient_norms(model: CharLM, text: str) -> torch.Tensor:
-    """||dh_T / ds_t||_F for t = T-1, T-2, ..., 0 (index j holds T - t = j + 1): how much the last hidden state h_T
+    """||dh_T / ds_t||_F for t = T-1, T-2, ..., 1 (index j holds T - t = j + 1): how much the last hidden state h_T
     (top layer) still depends on the state s_t after character t. s is every layer's h (and c, for the LSTM).
-    Computed backwards by the chain rule, dh_T/ds_t = dh_T/ds_{t+1} . ds_{t+1}/ds_t, with one vector-Jacobian
-    product per row of dh_T/ds_{t+1} (torch.func.vmap over vjp)."""
-    from torch.func import vjp, vmap
-
+    By the chain rule dh_T/ds_t = dh_T/ds_{t+1} . ds_{t+1}/ds_t; autograd computes all of them in one backward pass
+    through the recurrence, batched over the H rows of dh_T/ds_T (is_grads_batched: one pass per row, vectorised)."""
     ids = encode(model.vocab, text).ids
     if len(ids) < 2:
         return torch.zeros(0)
     step = _flat_step(model)
     x = model.embed(torch.tensor(ids)).detach()  # (T, E)
-    with torch.no_grad():
-        s = torch.zeros((2 if model.kind == "lstm" else 1) * model.layers * model.hidden)
-        states = [s]
-        for t in range(len(ids)):
-            s = step(s, x[t])
-            states.append(s)
     H, L = model.hidden, model.layers
-    top = (L - 1) * H  # h of the top layer inside s
-    J = torch.zeros(H, states[-1].numel())
-    J[torch.arange(H), top + torch.arange(H)] = 1.0  # dh_T / ds_T: picks the top layer's h
-    norms = []
-    with torch.no_grad():
-        for t in range(len(ids) - 1, 0, -1):  # s_t = states[t] is the state after t characters
-            _, pull = vjp(lambda s_: step(s_, x[t]), states[t])
-            J = vmap(lambda row: pull(row)[0])(J)  # dh_T/ds_t = dh_T/ds_{t+1} . ds_{t+1}/ds_t
-            norms.append(torch.linalg.matrix_norm(J).item())
-    return torch.tensor(norms)
+    with torch.enable_grad():
+        s = torch.zeros((2 if model.kind == "lstm" else 1) * L * H, requires_grad=True)
+        states = []
+        for t in range(len(ids)):
+            s = step(s, x[t])  # s_{t+1} = f(s_t, x_t)
+            states.append(s)
+        h_T = states[-1][(L - 1) * H : L * H]  # the top layer's h inside s_T
+        grads = torch.autograd.grad(h_T, states[:-1], grad_outputs=torch.eye(H), is_grads_batched=True)
+    # grads[t-1] = dh_T/ds_t (H, S) for t = 1 ... T-1; report them from T - t = 1 upwards
+    return torch.stack([torch.linalg.matrix_norm(g) for g in reversed(grads)]).detach()
 
 
 # ---- the toy next-character RNN of the course (trained in seconds, in the tab) ----------------------------------
