@@ -196,20 +196,28 @@ def cnn_section(res: dict) -> list[str]:
     return lines + [""]
 
 
+def _minutes(v) -> str:
+    return f"{v:.1f} min" if isinstance(v, (int, float)) else "not recorded"
+
+
 def rnn_section(r: dict) -> list[str]:
     """The RNN tab's character models (benchmarks/rnn.py): three cells at equal training time, the Tang poems."""
     if not r:
         return []
     lines = ["## Character-level RNNs (`python benchmarks/rnn.py --data-dir ../shared/data`)", "",
              "Tiny Shakespeare, validation = the last 10% (111,540 characters), nats per character. Each cell had the "
-             "same training-time budget on one thread of the shared 2-core machine (other jobs running).", "",
-             "| cell | validation nats/char | perplexity | last training loss | training | steps (epochs) | parameters | "
+             "same budget of training time, counted as the CPU time its one training thread got (`--minutes`, "
+             "time.process_time): on the shared 2-core machine other jobs took part of the core, so the wall time "
+             "was longer and varied with the load, while the computation each cell got is equal.", "",
+             "| cell | validation nats/char | perplexity | last training loss | training CPU | wall (steps / run) | "
+             "steps (epochs) | parameters | "
              "‖∂h_T/∂s_t‖ at T − t = 1 / 10 / 20 / 40 | sampling |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for name, m in r.get("shakespeare", {}).items():
         g = " / ".join(f"{m['grad_norm'][d]:.1e}" for d in ("1", "10", "20", "40") if d in m["grad_norm"])
         lines.append(f"| {m['cell'].upper()} (`{name}`) | {m['val_nats_per_char']:.4f} | {m['val_perplexity']:.2f} | "
-                     f"{m['train_loss_last']:.4f} | {m['training_minutes']:.1f} min ({m['wall_time_s'] / 60:.1f} min wall) | "
+                     f"{m['train_loss_last']:.4f} | {_minutes(m.get('training_cpu_minutes'))} | "
+                     f"{m['training_minutes']:.1f} / {m['wall_time_s'] / 60:.1f} min | "
                      f"{m['steps']} ({m['epochs_done']}) | {m['parameters']:,} | {g} | {m['sample_chars_per_s']:.0f} chars/s |")
     if "best" in r:
         b = r["best"]
@@ -221,7 +229,8 @@ def rnn_section(r: dict) -> list[str]:
         lines += ["", f"Tang poems (`rnn_tang_lstm`, every tenth poem held out): validation {t['val_nats_per_char']:.4f} "
                       f"nats/char (perplexity {t['val_perplexity']:.1f}) over {t['vocab_size']:,} symbols (characters seen "
                       f"≥ {t['min_count']} times, the rest one unknown symbol), {t['parameters']:,} parameters, "
-                      f"{t['training_minutes']:.1f} min of training ({t['wall_time_s'] / 60:.1f} min wall), {t['steps']} steps.",
+                      f"{_minutes(t.get('training_cpu_minutes'))} of training CPU time ({t['wall_time_s'] / 60:.1f} min wall "
+                      f"for the run), {t['steps']} steps.",
                   "", f"Of {t['poems']} unconstrained poems (T = 0.8, from a line break to the next): "
                       f"{t['free_regular_share']:.1%} have one of the corpus's four regular forms (5×4 {f['5x4']:.1%}, "
                       f"7×4 {f['7x4']:.1%}, 5×8 {f['5x8']:.1%}, 7×8 {f['7x8']:.1%}; in the corpus 9.5 / 28.4 / 40.1 / "

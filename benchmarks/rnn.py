@@ -54,7 +54,7 @@ def main(argv=None) -> dict:
         out["shakespeare"][name] = {
             "cell": kind, "val_nats_per_char": round(val, 4), "val_perplexity": round(2.718281828 ** val, 3),
             "train_loss_last": m["final"].get("train_loss_last"), "training_minutes": m["final"]["training_minutes"],
-            "wall_time_s": m["wall_time_s"], "steps": m["steps"], "epochs_done": m["final"]["epochs_done"],
+            "training_cpu_minutes": m["final"].get("training_cpu_minutes"), "wall_time_s": m["wall_time_s"], "steps": m["steps"], "epochs_done": m["final"]["epochs_done"],
             "parameters": m["parameters"], "hardware": m["hardware"], "command": m["command"],
             "val_curve": m["val_curve"], "grad_norm": {str(d): float(norms[d - 1]) for d in DISTANCES if d <= len(norms)},
             "sample_chars_per_s": round(speed, 1)}
@@ -86,7 +86,7 @@ def main(argv=None) -> dict:
         out["tang"] = {"val_nats_per_char": round(val, 4), "val_perplexity": round(2.718281828 ** val, 2),
                        "vocab_size": tang.V, "min_count": m["min_count"], "parameters": m["parameters"],
                        "training_minutes": m["final"]["training_minutes"], "wall_time_s": m["wall_time_s"],
-                       "steps": m["steps"], "command": m["command"], "poems": args.poems,
+                       "training_cpu_minutes": m["final"].get("training_cpu_minutes"), "steps": m["steps"], "command": m["command"], "poems": args.poems,
                        "free_regular_share": sum(f is not None for f in forms) / len(forms),
                        "free_quatrain_share": share["5x4"] + share["7x4"], "free_form_shares": share,
                        "masked_form_share": masked_ok / args.poems,

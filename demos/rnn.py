@@ -96,13 +96,13 @@ ui.add_strings(
         "rnn_msg_grad_short": "type at least two characters of English text",
         "rnn_msg_toy": "{cell}, {steps} steps: loss {first:.3f} → {last:.3f} nats/char; greedy continuations below",
         "rnn_msg_records": "Validation loss in nats per character (lower is better); the three Shakespeare cells had the "
-                           "same training-time budget.",
+                           "same budget of training CPU time (one thread; the wall time is longer when the machine is busy).",
         "rnn_col_model": "model", "rnn_col_val": "validation nats/char", "rnn_col_ppl": "perplexity",
-        "rnn_col_minutes": "training minutes", "rnn_col_steps": "steps", "rnn_col_params": "parameters",
+        "rnn_col_minutes": "CPU minutes", "rnn_col_wall": "wall minutes", "rnn_col_steps": "steps", "rnn_col_params": "parameters",
         "rnn_col_prompt": "first character", "rnn_col_wrote": "model writes", "rnn_col_target": "sentence",
         "rnn_plot_log": "log₁₀ ‖∂h_T/∂s_t‖ against T − t",
         "rnn_plot_toy": "toy RNN: training loss (nats/char)",
-        "rnn_plot_val": "validation nats/char against training minutes",
+        "rnn_plot_val": "validation nats/char (first 40,000 characters) against training CPU minutes",
         "rnn_plot_heat": "hidden units (rows) after each character (columns)",
     },
     zh={
@@ -161,13 +161,13 @@ ui.add_strings(
         "rnn_msg_grad": "{n} 个字符：T − t = {far} 时的 ‖∂h_T/∂s_t‖：{values}",
         "rnn_msg_grad_short": "请至少输入两个英文字符",
         "rnn_msg_toy": "{cell}，{steps} 步：损失 {first:.3f} → {last:.3f} 奈特/字符；下面是贪心续写",
-        "rnn_msg_records": "验证集上每个字符的损失（奈特，越低越好）；三个莎士比亚单元的训练时间预算相同。",
+        "rnn_msg_records": "验证集上每个字符的损失（奈特，越低越好）；三个莎士比亚单元的训练 CPU 时间预算相同（单线程；机器繁忙时实际耗时更长）。",
         "rnn_col_model": "模型", "rnn_col_val": "验证集 奈特/字符", "rnn_col_ppl": "困惑度",
-        "rnn_col_minutes": "训练分钟数", "rnn_col_steps": "步数", "rnn_col_params": "参数量",
+        "rnn_col_minutes": "CPU 分钟数", "rnn_col_wall": "实际分钟数", "rnn_col_steps": "步数", "rnn_col_params": "参数量",
         "rnn_col_prompt": "第一个字符", "rnn_col_wrote": "模型写出", "rnn_col_target": "句子",
         "rnn_plot_log": "log₁₀ ‖∂h_T/∂s_t‖ 随 T − t 的变化",
         "rnn_plot_toy": "玩具 RNN：训练损失（奈特/字符）",
-        "rnn_plot_val": "验证集 奈特/字符 随训练分钟数的变化",
+        "rnn_plot_val": "验证集（前 40,000 个字符）奈特/字符 随训练 CPU 分钟数的变化",
         "rnn_plot_heat": "隐藏单元（行）在每个字符之后（列）的取值",
     },
 )
@@ -411,7 +411,8 @@ def toy_view(cell="rnn", steps=150, seed=0):
 # ---- 6 · training records -----------------------------------------------------------------------------------------
 def records_view():
     """The four models' training records (metrics.json): a table and the validation curves -> (HTML, SVG)."""
-    cols = ("rnn_col_model", "rnn_col_val", "rnn_col_ppl", "rnn_col_minutes", "rnn_col_steps", "rnn_col_params")
+    cols = ("rnn_col_model", "rnn_col_val", "rnn_col_ppl", "rnn_col_minutes", "rnn_col_wall", "rnn_col_steps",
+            "rnn_col_params")
     rows, curves = [], {}
     for choice in MODEL_CHOICES:
         try:
@@ -420,10 +421,12 @@ def records_view():
             m = {}
         f = m.get("final", {})
         if not f:
-            rows.append(f"<tr><td>{html.escape(_model_name(choice))}</td><td colspan='5'>—</td></tr>")
+            rows.append(f"<tr><td>{html.escape(_model_name(choice))}</td><td colspan='6'>—</td></tr>")
             continue
+        cpu = f.get("training_cpu_minutes")
         rows.append(f"<tr><td>{html.escape(_model_name(choice))}</td><td>{f['val_nats_per_char']:.3f}</td>"
-                    f"<td>{f['val_perplexity']:.2f}</td><td>{f['training_minutes']:.1f}</td><td>{m['steps']}</td>"
+                    f"<td>{f['val_perplexity']:.2f}</td><td>{'—' if cpu is None else f'{cpu:.1f}'}</td>"
+                    f"<td>{f['training_minutes']:.1f}</td><td>{m['steps']}</td>"
                     f"<td>{m['parameters']:,}</td></tr>")
         if choice.startswith("shakespeare"):
             curves[CELL_NAMES[choice.split("_")[1]]] = m["val_curve"][:-1]  # the last row scores the whole split

@@ -1,11 +1,14 @@
 """Character-level language models (genlib.rnn.CharLM) on Tiny Shakespeare or the Tang poems: truncated BPTT with
-gradient clipping, a wall-time budget, and validation loss in nats per character.
+gradient clipping, a training-time budget, and validation loss in nats per character.
 
 The training text is read as `batch_size` parallel streams; each step takes the next `bptt` characters of every
 stream, and the hidden state is carried from one chunk to the next but detached from its graph (truncated BPTT:
-gradients flow back at most `bptt` characters). A run stops after `--minutes` of training (evaluations are not
-counted) or `--epochs` passes, whichever comes first, so the three cells can be compared at equal wall time. The
-learning rate warms up, then follows a cosine over the time budget.
+gradients flow back at most `bptt` characters). A run stops after `--minutes` of training or `--epochs` passes,
+whichever comes first, so the three cells can be compared at equal training time. The minutes are the CPU time the
+training steps got (one thread: time.process_time; evaluations are not counted). On an idle machine that is the wall
+time; on the shared 2-core machine other jobs take part of the core, and a wall-clock budget would hand the cells
+different amounts of computation depending on the load while each ran. The wall time is recorded too. The learning
+rate warms up, then follows a cosine over the budget.
 """
 from __future__ import annotations
 
@@ -19,8 +22,8 @@ from genlib.rnn import CharLM, build_vocab, chunk_loss, encode_corpus, free_poem
 from genlib.train import RunResult, TrainingError, seeded
 
 VAL_PROBE = 40_000  # characters of the validation text scored during training (the full split at the end)
-# metrics.json: val_curve rows are [step, training seconds, nats/char on the first VAL_PROBE validation characters],
-# except the last row, which scores the whole validation split (final.val_nats_per_char).
+# metrics.json: val_curve rows are [step, training CPU seconds, nats/char on the first VAL_PROBE validation characters,
+# training wall seconds], except the last row, which scores the whole validation split (final.val_nats_per_char).
 FORM_SAMPLES = 200  # unconstrained Tang poems sampled at the end to measure how often the form comes out by itself
 
 
@@ -50,25 +53,25 @@ def train(args, spec) -> RunResult:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     budget = args.minutes * 60
     curve, val_curve, running = [], [], []
-    step, epoch, trained = 0, 0, 0.0  # trained: wall seconds spent on training steps only (the budget)
-    cpu = 0.0  # the CPU seconds this process got for those steps: on a shared machine, less than `trained`
+    step, epoch, trained = 0, 0, 0.0  # trained: wall seconds spent on training steps
+    cpu = 0.0  # the CPU seconds this process got for those steps (the budget): under load, less than `trained`
     next_eval, eval_every = 0.0, max(20.0, budget / 25)
-    while epoch < args.epochs and trained < budget:
+    while epoch < args.epochs and cpu < budget:
         offset = int(torch.randint(0, args.bptt, (), generator=g)) if epoch else 0
         rows = streams(ids, args.batch_size, offset)  # (B, n)
         state = model.init_state(args.batch_size)
         for i in range(0, rows.shape[1] - 1 - args.bptt + 1, args.bptt):
-            if trained >= next_eval:
-                val_curve.append([step, round(trained, 1), nats_per_char(model.eval(), val_ids[:VAL_PROBE])])
-                print(f"step {step} {trained / 60:.1f} min val {val_curve[-1][2]:.4f} nats/char "
+            if cpu >= next_eval:
+                val_curve.append([step, round(cpu, 1), nats_per_char(model.eval(), val_ids[:VAL_PROBE]), round(trained, 1)])
+                print(f"step {step} cpu {cpu / 60:.1f} min wall {trained / 60:.1f} min val {val_curve[-1][2]:.4f} nats/char "
                       f"train {curve[-1][1] if curve else float('nan'):.4f}", flush=True)
                 next_eval += eval_every
-            if trained >= budget:
+            if cpu >= budget:
                 break
             t0, c0 = time.perf_counter(), time.process_time()
             model.train()
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, trained / budget, args.lr, args.warmup)
+                group["lr"] = lr_at(step, cpu / budget, args.lr, args.warmup)
             x, y = rows[:, i : i + args.bptt], rows[:, i + 1 : i + 1 + args.bptt]
             loss, state = chunk_loss(model, x, y, state)  # state comes back detached: truncated BPTT
             opt.zero_grad(set_to_none=True)
@@ -85,7 +88,7 @@ def train(args, spec) -> RunResult:
         epoch += 1
     model.eval()
     val = nats_per_char(model, val_ids)
-    val_curve.append([step, round(trained, 1), val])
+    val_curve.append([step, round(cpu, 1), val, round(trained, 1)])
     final = {"val_nats_per_char": val, "val_perplexity": math.exp(val), "train_loss_last": curve[-1][1] if curve else None,
              "vocab_size": len(vocab), "epochs_done": epoch, "training_minutes": round(trained / 60, 2),
              "training_cpu_minutes": round(cpu / 60, 2)}

@@ -23,11 +23,11 @@ def tiny_models(tmp_path, monkeypatch):
         vocab = TANG_VOCAB if "tang" in name else SHAKESPEARE_VOCAB
         torch.manual_seed(0)
         rnn.CharLM(kind, vocab, emb=8, hidden=12, layers=2).save_pretrained(tmp_path / name)
-        final = {"val_nats_per_char": 2.5, "val_perplexity": 12.18, "training_minutes": 0.1}
+        final = {"val_nats_per_char": 2.5, "val_perplexity": 12.18, "training_minutes": 0.1, "training_cpu_minutes": 0.05}
         if "tang" in name:
             final |= {"free_poem_regular_share": 0.5, "free_poem_quatrain_share": 0.25, "free_poem_samples": 4}
         (tmp_path / name / "metrics.json").write_text(json.dumps(
-            {"final": final, "steps": 10, "parameters": 123, "val_curve": [[0, 0.0, 4.0], [5, 3.0, 3.0], [10, 6.0, 2.6], [10, 6.0, 2.5]],
+            {"final": final, "steps": 10, "parameters": 123, "val_curve": [[0, 0.0, 4.0, 0.0], [5, 3.0, 3.0, 4.0], [10, 6.0, 2.6, 8.0], [10, 6.0, 2.5, 8.0]],
              "loss_curve": [[5, 3.0], [10, 2.6]]}))
     monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
