@@ -88,7 +88,8 @@ def _latent(name: str, cls: str, d: int, what: str, epochs: int, **hp) -> ModelS
 _specs = [
     ModelSpec(
         "ddpm", "genlib.unet", "UNet", DDPM_UNET, "ddpm",
-        dict(epochs=12, batch_size=128, lr=1e-3, warmup=200, ema_decay=0.999),
+        dict(epochs=12, batch_size=128, lr=1e-3, warmup=200, ema_decay=0.999, schedule="linear", target="eps",
+             weighting="uniform"),
         "genlib-annotated/ddpm-mnist",
         "A small U-Net eps_theta(x_t, t) trained with the DDPM simplified loss (Ho et al. 2020) on a linear beta "
         "schedule from 1e-4 to 0.02 over T = 1000 steps. Input (B, 1, 28, 28) in [-1, 1], t a LongTensor in [0, 1000).",
