@@ -163,11 +163,28 @@ def density_grid(values: np.ndarray) -> str:
     return _heat_png(np.asarray(values))
 
 
+def diverging_grid(values: np.ndarray, lo: float = 0.0, hi: float = 1.0, low: str = "#9333ea",
+                   high: str = "#16a34a") -> str:
+    """A function on a (bins, bins) grid, row 0 at the top, as an <image>: `low` colour at lo, white at the midpoint,
+    `high` colour at hi (a classifier's output over the plane, e.g. the GAN discriminator's D(x))."""
+    v = np.clip((np.asarray(values, dtype=np.float64) - lo) / ((hi - lo) or 1.0), 0, 1) * 2 - 1  # [-1, 1]
+    rgb_of = lambda c: np.array([int(c[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)  # noqa: E731
+    white = np.array([255.0, 255.0, 255.0])
+    ends = np.where(v[..., None] > 0, rgb_of(high), rgb_of(low))
+    rgb = (white + (ends - white) * (0.55 * np.abs(v))[..., None]).astype(np.uint8)  # pale, so dots stay visible
+    return _png_image(rgb)
+
+
 def _heat_png(h: np.ndarray) -> str:
     v = h / h.max() if h.max() > 0 else h
     v = np.sqrt(v)  # show low-density regions too
     white, blue = np.array([255.0, 255.0, 255.0]), np.array([96.0, 140.0, 240.0])
     rgb = (white + (blue - white) * v[..., None]).astype(np.uint8)
+    return _png_image(rgb)
+
+
+def _png_image(rgb: np.ndarray) -> str:
+    """An (h, w, 3) uint8 picture as an <image> (PNG data URI) filling the square."""
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG")
     uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
