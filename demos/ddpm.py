@@ -51,7 +51,7 @@ ui.add_strings(
         "ddpm_arg_sampler": "sampler", "ddpm_arg_eta": "eta", "ddpm_arg_n": "number of images", "ddpm_arg_runs": "runs",
         "ddpm_msg_sampler_ddim": "ddim", "ddpm_msg_sampler_ancestral": "ancestral",
         "ddpm_msg_sampler_ancestral_tilde": "ancestral_tilde",
-        "ddpm_msg_signal": "signal", "ddpm_msg_noise": "noise",
+        "ddpm_msg_signal": "signal", "ddpm_msg_noise": "noise", "ddpm_msg_snr": "SNR",
         "ddpm_msg_sample_head": "{sampler}, seed {seed}",
         "ddpm_msg_where": "step {index}/{total} (t = {t})",
         "ddpm_msg_clean": "t = 0 is the clean digit: move the noise slider up first.",
@@ -83,7 +83,7 @@ ui.add_strings(
         "ddpm_arg_sampler": "采样器", "ddpm_arg_eta": "η", "ddpm_arg_n": "图像数量", "ddpm_arg_runs": "运行次数",
         "ddpm_msg_sampler_ddim": "DDIM", "ddpm_msg_sampler_ancestral": "祖先采样（σ² = β_t）",
         "ddpm_msg_sampler_ancestral_tilde": "祖先采样（σ² = β̃_t）",
-        "ddpm_msg_signal": "信号", "ddpm_msg_noise": "噪声",
+        "ddpm_msg_signal": "信号", "ddpm_msg_noise": "噪声", "ddpm_msg_snr": "信噪比",
         "ddpm_msg_sample_head": "{sampler}，随机种子 {seed}",
         "ddpm_msg_where": "第 {index}/{total} 步（t = {t}）",
         "ddpm_msg_clean": "t = 0 就是干净的数字：请先把噪声滑块调大。",
@@ -137,7 +137,7 @@ def schedule_html(s: int, note: str = "") -> str:
     signal, noise = ui.say("ddpm_msg_signal"), ui.say("ddpm_msg_noise")
     rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> ({signal})</td><td>{a ** 0.5:.4f}</td></tr>"
             f"<tr><td>√(1−ᾱ<sub>t</sub>) ({noise})</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
-            f"<tr><td>SNR = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
+            f"<tr><td>{ui.say('ddpm_msg_snr')} = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
     curve = ui.svg.lines_svg({"ᾱ_t": ALPHA_BAR_CURVE}, title="ᾱ_t", width=320, height=120, marker=s)
     return f'<div class="stats"><table>{rows}</table>{curve}<p>{note}</p></div>'
 

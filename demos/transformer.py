@@ -389,7 +389,7 @@ def _parse_dims(dims, d_model: int, c: ui.Clamped) -> list[int]:
     kept = [d for d in out if 0 <= d < d_model][:6]
     if len(kept) < len([d for d in out if 0 <= d < d_model]) or len(kept) < len(out):
         c.messages.append(ui.say("transformer_msg_dims_shown", top=d_model - 1))
-    return kept or [4, 5, 8, 9]
+    return kept or [d for d in (4, 5, 8, 9) if d < d_model] or list(range(min(4, d_model)))  # the default, when it fits
 
 
 def posenc_view(dims="4, 5, 8, 9", d_model=64):

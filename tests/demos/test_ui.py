@@ -125,3 +125,85 @@ def test_say_builds_server_side_text_in_the_request_language():
     assert ui.request_language() == "en"
     with pytest.raises(KeyError):
         ui.say("test_say_no_such_key")
+
+
+# ---- the zh UI: server-built text in Chinese (issue 19) -------------------------------------------------------
+def _zh_calls():
+    """(what, callable returning the status text) for callbacks of several tabs, each given bad input that clamps."""
+    from demos import attention, cnn, ddpm, evaluation, flow, linear, pixelcnn, transformer
+
+    nan = float("nan")
+    blank = {"composite": np.zeros((280, 280, 4), np.uint8), "background": None, "layers": []}
+    digit = ui.sample_digits()[0][0]
+    return [
+        ("ui.pick_digit", lambda: ui.pick_digit(10**6)[2]),
+        ("ui.use_drawing blank", lambda: ui.use_drawing(blank)[2]),
+        ("ui.use_drawing nothing", lambda: ui.use_drawing(None)[2]),
+        ("ui.use_drawing odd", lambda: ui.use_drawing(np.zeros((2, 2, 2, 2)))[2]),
+        ("ui.links", lambda: " ".join(ui.links.read_query({"tab": "nope"}, {})[2] + ui.links.read_query({"x": "1"})[2])),
+        ("ui.Clamped", lambda: ui.status(_clamped_everything(), "")),
+        ("ui.training_summary", lambda: ui.training_summary("ddpm", ddpm.describe_training)
+         + ui.training_summary("pixelcnn", pixelcnn.describe_training) + ui.training_summary("flow", flow.describe_training)),
+        ("ddpm.forward_step", lambda: ddpm.forward_step(None, "abc")[1] + ddpm.forward_step(None, -5)[1]),
+        ("ddpm.denoise t=0", lambda: list(ddpm.denoise(digit, 0, "euler", 10**6, 9.0, -1, 99))[-1][2]),
+        ("pixelcnn.complete", lambda: list(pixelcnn.complete(np.zeros((5, 5)), 99, 10**6, nan, -1))[-1][1]),
+        ("pixelcnn.influence", lambda: pixelcnn.influence("masked", -4, 99)[1]),
+        ("attention.single_query", lambda: attention.single_query(nan, 99, 0)[2] + attention.single_query(30, 0, 1)[2]),
+        ("attention.matrix_view", lambda: attention.matrix_view([[1, "x"]], [[1, 2, 3]], None, "yes", 99, "middle")[3]
+         + attention.matrix_view([[1, 0]], [[1, 0], [0, 1]], [[1], [2]], True, 9, "end")[3]),
+        ("attention.example", lambda: attention.example("nope")[-1]),
+        ("cnn.convolve", lambda: cnn.convolve(digit, [[nan]], 99, 0)[1] + cnn.convolve(digit, None, 99, 0)[1]),
+        ("cnn.pick_fashion", lambda: cnn.pick_fashion(10**6)[2]),
+        ("linear.regression", lambda: linear.regression(1, 1, nan, 99, -1, 0.0, 10**6, 0)[3]
+         + linear.regression(1, 1, 0.5, 0, 0, 0.1, 10, 8)[3]),
+        ("linear.perceptron", lambda: linear.perceptron_view(10**6, nan, -1, 3)[1]),
+        ("linear.logistic", lambda: linear.logistic_view(1, 0.8, -1, 1.0, 0)[3]),
+        ("evaluation.cost_view", lambda: evaluation.cost_view("nope", "nope", nan, 2.0, [[0, -1], [1, 0]])[1]),
+        ("evaluation.tests_view", lambda: evaluation.tests_view(["stump", "bogus"], "x", 99, 2.0, 0.1, 0)[2]),
+        ("evaluation.multiclass", lambda: evaluation.multiclass_view("nope", 99)[2]),
+        ("transformer.decode", lambda: transformer.decode("klingon", "twelve hundred", "telepathy", 99, nan, -1, "x")[3]
+         + transformer.decode("numbers", "five foo", "greedy", 4, 1.0, 0, "dec_src")[3]
+         + transformer.decode("zh_numbers", "一万五", "greedy", 4, 1.0, 0, "dec_src")[3]),
+        ("transformer.parts", lambda: transformer.mask_view(99)[1] + transformer.posenc_view("a, 999", 3)[1]
+         + transformer.noam_view(0, -1, nan)[1] + transformer.smoothing_view(5, 10**6)[1]),
+        ("flow.animate", lambda: flow.animate("spiral", 0, -1)[1]),
+        ("flow.langevin_run", lambda: next(flow.langevin_run(10**9, nan, -1))[1]),
+    ]
+
+
+def _clamped_everything() -> ui.Clamped:
+    c = ui.Clamped()
+    c.int("ui_arg_seed", "x", 0, 9, 0), c.float("ui_arg_steps", 1e9, 1, 10, 5)
+    c.choice("ddpm_arg_sampler", "euler", ["ddim"], "ddim"), c.flag("attention_arg_causal", "yes")
+    return c
+
+
+@pytest.mark.parametrize("what,call", _zh_calls(), ids=[w for w, _ in _zh_calls()])
+def test_zh_status_lines_have_no_english(what, call):
+    """Called under the zh language (what a zh-CN browser's request selects), every status line, clamping note and
+    message is Chinese: no English word outside names, notation and the caller's own input (quoted)."""
+    from tests.genlib.test_glossary import english_words
+
+    with ui.language("zh"):
+        text = call()
+    assert text and any("\u4e00" <= ch <= "\u9fff" for ch in text), f"{what}: {text!r}"
+    assert not english_words(text), f"{what}: English in the zh UI: {sorted(english_words(text))} in {text!r}"
+    assert english_words(call()), f"{what}: the same call in English"  # outside a request: English, as before
+
+
+def test_every_registered_zh_string_has_no_english():
+    """ui.STRINGS after every tab module is imported (strings built at import time included): the zh text of every
+    key is free of English words outside names and notation (tests/genlib/test_glossary.py checks the literals)."""
+    from tests.genlib.test_glossary import english_words
+
+    assert len(TABS) >= 8 and len(ui.STRINGS["zh"]) > 300
+    found = {key: sorted(english_words(text)) for key, text in ui.STRINGS["zh"].items() if english_words(text)}
+    assert not found, f"English left in the zh UI strings: {found}"
+
+
+def test_cached_first_views_follow_the_language():
+    from demos import evaluation
+
+    with ui.language("zh"):
+        zh = evaluation.first_split()[2]
+    assert "误差" in zh and evaluation.first_split()[2] != zh and "error" in evaluation.first_split()[2]

@@ -24,8 +24,9 @@ ALLOWED_LATIN = {"CFM", "DDIM", "Heun", "DDPM", "EMA", "MNIST", "Noam", "ODE", "
                  # names, abbreviations and notation in the status lines (issue 19)
                  "RealNVP", "Glow", "FFJORD", "ReLU", "Sobel", "logits", "GD", "SGD", "LDA", "QR", "SVD", "Novikoff",
                  "lstsq", "NaN", "RGB", "TPR", "FPR", "CD", "PE", "pos", "sin", "cos", "log", "ln", "max", "diag", "cost",
-                 "VAE", "GAN", "AE", "DCGAN", "LSGAN", "ELBO", "KL", "FID", "IS",
+                 "VAE", "GAN", "AE", "DCGAN", "LSGAN", "ELBO", "KL", "FID", "IS", "CPU", "nan", "inf",
                  "RNN", "GRU", "LSTM"}
+ALLOWED_LATIN |= {"SimCLR", "PCA", "NT", "Xent"}  # the SimCLR tab: the method's name and its loss
 
 
 def _prose(text: str) -> str:
@@ -37,7 +38,7 @@ def _prose(text: str) -> str:
 def _without_code_and_fields(text: str) -> str:
     """A UI string without `code` spans, {field} placeholders (filled with numbers, names or the caller's input) and
     symbols with a subscript (x_t, S_w, ℓ_rank, F_β: notation, not words)."""
-    return re.sub(r"`[^`]*`|\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}|\w*_\w+", " ", text)
+    return re.sub(r"`[^`]*`|\w*_(?:\w+|\{[^{}]*\})|\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}", " ", text)
 
 
 def english_words(text: str) -> set[str]:
@@ -60,9 +61,11 @@ def zh_ui_strings() -> dict[tuple[str, str], str]:
             if name != "add_strings":
                 continue
             zh = [kw.value for kw in node.keywords if kw.arg == "zh"] + node.args[1:2]
-            for value in zh:
-                for key, text in ast.literal_eval(value).items():
-                    out[(path.relative_to(ROOT).as_posix(), key)] = text
+            for value in zh:  # literal entries; a **{...} built at import time is checked at run time (tests/demos/test_ui.py)
+                pairs = zip(value.keys, value.values) if isinstance(value, ast.Dict) else []
+                for key, text in pairs:
+                    if isinstance(key, ast.Constant) and isinstance(text, ast.Constant):
+                        out[(path.relative_to(ROOT).as_posix(), key.value)] = text.value
     return out
 
 
