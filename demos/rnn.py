@@ -99,7 +99,7 @@ ui.add_strings(
                            "same budget of training CPU time (one thread; the wall time is longer when the machine is busy).",
         "rnn_col_model": "model", "rnn_col_val": "validation nats/char", "rnn_col_ppl": "perplexity",
         "rnn_col_minutes": "CPU minutes", "rnn_col_wall": "wall minutes", "rnn_col_steps": "steps", "rnn_col_params": "parameters",
-        "rnn_col_prompt": "first character", "rnn_col_wrote": "model writes", "rnn_col_target": "sentence",
+        "rnn_col_prompt": "first two characters", "rnn_col_wrote": "model writes", "rnn_col_target": "sentence",
         "rnn_plot_log": "log₁₀ ‖∂h_T/∂s_t‖ against T − t",
         "rnn_plot_toy": "toy RNN: training loss (nats/char)",
         "rnn_plot_val": "validation nats/char (first 40,000 characters) against training CPU minutes",
@@ -164,7 +164,7 @@ ui.add_strings(
         "rnn_msg_records": "验证集上每个字符的损失（奈特，越低越好）；三个莎士比亚单元的训练 CPU 时间预算相同（单线程；机器繁忙时实际耗时更长）。",
         "rnn_col_model": "模型", "rnn_col_val": "验证集 奈特/字符", "rnn_col_ppl": "困惑度",
         "rnn_col_minutes": "CPU 分钟数", "rnn_col_wall": "实际分钟数", "rnn_col_steps": "步数", "rnn_col_params": "参数量",
-        "rnn_col_prompt": "第一个字符", "rnn_col_wrote": "模型写出", "rnn_col_target": "句子",
+        "rnn_col_prompt": "前两个字符", "rnn_col_wrote": "模型写出", "rnn_col_target": "句子",
         "rnn_plot_log": "log₁₀ ‖∂h_T/∂s_t‖ 随 T − t 的变化",
         "rnn_plot_toy": "玩具 RNN：训练损失（奈特/字符）",
         "rnn_plot_val": "验证集（前 40,000 个字符）奈特/字符 随训练 CPU 分钟数的变化",
@@ -387,7 +387,7 @@ def gradient_view(text=DEFAULT_GRAD_TEXT):
 # ---- 5 · the toy RNN -----------------------------------------------------------------------------------------
 def toy_view(cell="rnn", steps=150, seed=0):
     """Train the course's toy next-character model on its four sentences (seconds), then continue each sentence's
-    first character greedily -> (loss SVG, table HTML, status)."""
+    first two characters greedily (two sentences start with 'h') -> (loss SVG, table HTML, status)."""
     c = ui.Clamped()
     cell = c.choice("rnn_arg_cell", cell, list(KINDS), "rnn")
     steps = c.int("rnn_arg_steps", steps, 10, MAX_TOY_STEPS, 150)
@@ -396,8 +396,8 @@ def toy_view(cell="rnn", steps=150, seed=0):
         model, losses = rnn.train_toy(cell, steps=steps, seed=seed)
         rows = []
         for s in rnn.TOY_SENTENCES:
-            wrote = s[0] + rnn.generate(model, s[0], len(s) - 1, temperature=0.0)
-            rows.append((s[0], wrote, s))
+            wrote = s[:2] + rnn.generate(model, s[:2], len(s) - 2, temperature=0.0)  # 'h' alone: hey or have?
+            rows.append((s[:2], wrote, s))
     svg = ui.svg.lines_svg({ui.say("rnn_plot_toy"): np.array(losses)}, x=np.arange(1, len(losses) + 1),
                            title=ui.say("rnn_plot_toy"), width=420, height=180)
     head = "".join(f"<th>{html.escape(ui.say(k))}</th>" for k in ("rnn_col_prompt", "rnn_col_wrote", "rnn_col_target"))
