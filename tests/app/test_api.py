@@ -69,6 +69,18 @@ def test_pick_sample_and_language(client):
     assert "去噪扩散模型" in (note if isinstance(note, str) else note[0])
 
 
+def test_status_lines_follow_the_request_language(server):
+    """A zh-CN browser's Accept-Language reaches the callbacks: the status a callback builds (ui.say) is Chinese, for a
+    plain endpoint and a streamed one, clamping notes included; the same calls without the header stay English."""
+    zh = gradio_client.Client(server, verbose=False, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    preview, status = zh.predict(7, api_name="/ddpm_pick_sample")
+    assert "MNIST 测试数字 #7（标签" in status
+    xt, x0, status = zh.predict(0, "ddim", 10, 0.0, -3, 4, api_name="/ddpm_denoise")  # a generator (streamed)
+    assert "t = 0 就是干净的数字" in status and "随机种子：-3 超出范围" in status
+    en = gradio_client.Client(server, verbose=False)
+    assert "MNIST test digit #7 (label" in en.predict(7, api_name="/ddpm_pick_sample")[1]
+
+
 def test_use_drawing_endpoint_with_odd_uploads(client, tmp_path):
     blank = np.zeros((280, 280, 4), np.uint8)
     preview, status = client.predict(_editor(_png(tmp_path, blank, "blank.png")), api_name="/ddpm_use_drawing")
@@ -293,3 +305,26 @@ def test_compare_endpoints(client):
     assert client.predict(api_name="/compare_roads").count("<svg") == 5
     rows, status = client.predict(["flow:w = 1, Euler-5", "no such model"], 10**6, float("nan"), api_name="/compare_draw")
     assert len(rows) == 1 and "no such model" in status and "outside [1, 8]" in status
+
+
+def test_rnn_endpoints(client):
+    text, chart, status = client.predict("shakespeare_lstm", "ROMEO:", 0.8, 5, 40, 1, api_name="/rnn_sample")
+    assert text.startswith("ROMEO:") and len(text) == 46 and "<svg" in chart and "40/40 characters ✓" in status
+    text, _, status = client.predict("shakespeare_gru", "x" * 10_000 + "😀", 1.0, 0, 10, 0, api_name="/rnn_sample")
+    assert "10001 characters; the model reads the last 400" in status and len(text) == 409  # the emoji was left out
+    _, _, status = client.predict("shakespeare_rnn", "", 0.5, 0, 10, 0, api_name="/rnn_sample")
+    assert "the prompt is empty" in status
+    with pytest.raises(AppError, match="greater than maximum value"):  # the slider refuses 1e9 before the callback
+        client.predict("shakespeare_lstm", "To", 1e9, 0, 10, 0, api_name="/rnn_sample")
+    with pytest.raises(AppError, match="greater than maximum value"):
+        client.predict("shakespeare_lstm", "To", 1.0, 0, 10**6, 0, api_name="/rnn_sample")
+    poem, status = client.predict("7", "春江花月", 0.8, 2, True, api_name="/rnn_quatrain")
+    assert "form ✓" in status and poem.count("<br>") == 3 and "江" in poem
+    heat, status = client.predict("tang_lstm", "床前明月光，疑是地上霜。", api_name="/rnn_state")
+    assert heat.startswith("<svg") and "position in the line" in status
+    plot, status = client.predict("To be, or not to be", api_name="/rnn_gradients")
+    assert all(k in plot for k in ("RNN", "GRU", "LSTM")) and "T − t = 18" in status
+    plot, table, status = client.predict("lstm", 30, api_name="/rnn_toy")
+    assert "<polyline" in plot and "LSTM, 30 steps" in status
+    records, curves = client.predict(api_name="/rnn_records")
+    assert records.count("<tr>") == 5 and curves.count("<polyline") == 3
