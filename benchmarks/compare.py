@@ -2,7 +2,8 @@
 evaluator (genlib.compare.score: the project's classifier FID / IS, class coverage) at the same n.
 Writes benchmarks/results/compare.json, which the Compare tab reads.
 
-    python benchmarks/compare.py [--n 1000] [--only ddpm,vae32] [--skip ancestral] [--keep] [--data-dir ../shared/data]
+    python benchmarks/compare.py [--n 1000] [--only ddpm,vae32] [--skip "η = 1"] [--keep] [--data-dir ../shared/data]
+    python benchmarks/compare.py --retime     # only the time for 16 images, e.g. on a quiet machine
 
 --keep merges with the rows already in compare.json that were measured at the same n (to add a new model without
 re-measuring the others). Rows appear in genlib.compare.settings() order: new models join by their registry entry.
@@ -62,6 +63,28 @@ def board(n: int, data_dir: str | None, only: list[str], skip: list[str], keep: 
     }
 
 
+def retime(threads: int) -> dict:
+    """Re-measure only the time for 16 images of every row already on the board (e.g. on a quiet machine, after the
+    FID/IS rows were measured while other jobs ran); everything else is kept."""
+    import torch
+
+    from genlib import compare, hub
+
+    torch.set_num_threads(threads)
+    board = json.loads(OUT.read_text())
+    by_key = {s.key: s for s in compare.settings()}
+    for row in board["rows"]:
+        s = by_key[f"{row['model']}:{row['label']}"]
+        model = hub.load(s.model)
+        fn = s.function()
+        with torch.inference_mode():
+            row["seconds_16"] = round(compare.seconds_for(lambda: fn(model, 16, 10_000, **s.kwargs), 5), 4)
+        print(row["model"], row["label"], row["seconds_16"], flush=True)
+    board["timing"] = (f"median of 5 runs after a warm-up, {threads} threads, re-measured {dt.date.today().isoformat()} "
+                       "with python benchmarks/compare.py --retime")
+    return board
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=1000, help="samples per row")
@@ -69,10 +92,14 @@ def main() -> None:
     p.add_argument("--skip", default="", help="comma-separated substrings of row keys (model:label) to leave out")
     p.add_argument("--keep", action="store_true", help="keep earlier rows at the same n for what is not measured now")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--retime", action="store_true", help="only re-measure the time for 16 images of the rows on the board")
     p.add_argument("--data-dir", default=os.environ.get("GENLIB_DATA"))
     args = p.parse_args()
     split = lambda s: [x for x in s.split(",") if x]  # noqa: E731
-    out = board(args.n, args.data_dir, split(args.only), split(args.skip), args.keep, args.threads)
+    if args.retime:
+        out = retime(args.threads)
+    else:
+        out = board(args.n, args.data_dir, split(args.only), split(args.skip), args.keep, args.threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
 

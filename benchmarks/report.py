@@ -406,8 +406,9 @@ def compare_section(board: dict) -> list[str]:
     out = [f"## The Compare board (`{board['command']}`)", "",
            f"Measured {board['date']} on {board['machine']}; n = {board['n']} samples per row; classifier FID / IS "
            f"against {board['reference']}; the floor (n real training images) is FID {board['real']['fid_train_vs_test']}. "
-           "Classes covered: digits that ≥ 5 % of the samples are classified as. Time: median of 3 runs for 16 images "
-           "after a warm-up. Likelihoods are on different data (8-bit vs binarised) and not comparable across families.", "",
+           "Classes covered: digits that ≥ 5 % of the samples are classified as. Time for 16 images: "
+           f"{board.get('timing', 'median of 3 runs after a warm-up, measured with the rows')}. Likelihoods are on "
+           "different data (8-bit vs binarised) and not comparable across families.", "",
            "| family | model | setting | FID ↓ | IS ↑ | classes covered | likelihood | 16 images | parameters | training |",
            "|---|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for r in board["rows"]:
