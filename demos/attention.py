@@ -518,12 +518,9 @@ def _headers(n: int) -> list[str]:
 
 # ---- layout -----------------------------------------------------------------------------------------------
 def build() -> gr.Markdown:
-    """Lay out the tab inside an open gr.Tab; returns the note component. Everything is cheap, so the first
-    pictures are drawn here rather than on page load."""
-    first = single_query()
-    first_dk = dimension_view()
+    """Lay out the tab inside an open gr.Tab; returns the note component. The pictures and their status lines are
+    drawn on page load (milliseconds each), in the language of the visitor's request."""
     e = EXAMPLES["cross"]
-    first_m = matrix_view(e["q"], e["k"], e["v"], e["causal"], e["pad"], e["side"])
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("attention_single_h"))
         gr.Markdown(ui.t("attention_single_intro"))
@@ -532,16 +529,16 @@ def build() -> gr.Markdown:
             length = gr.Slider(0.0, MAX_LENGTH, value=1.5, step=0.05, label=ui.t("attention_length"))
             tau = gr.Slider(TAU_MIN, TAU_MAX, value=1.0, step=0.05, label=ui.t("attention_tau"), elem_id="attention-tau")
         ui.share_link(TAB_ID, {"angle": angle, "length": length, "tau": tau})
-        plane = gr.HTML(first[0], elem_id="attention-plane")
-        table = gr.HTML(first[1], elem_id="attention-weights")
-        single_status = gr.Markdown(first[2])
+        plane = gr.HTML(elem_id="attention-plane")
+        table = gr.HTML(elem_id="attention-weights")
+        single_status = gr.Markdown()
 
         gr.Markdown(ui.t("attention_dk_h"))
         with gr.Row():
             d_k = gr.Slider(1, MAX_DK, value=64, step=1, label=ui.t("attention_dk"))
             seed = gr.Number(0, precision=0, label=ui.t("attention_seed"))
-        dk_html = gr.HTML(first_dk[0], elem_id="attention-dk")
-        dk_status = gr.Markdown(first_dk[1])
+        dk_html = gr.HTML(elem_id="attention-dk")
+        dk_status = gr.Markdown()
 
         gr.Markdown(ui.t("attention_matrix_h"))
         gr.Markdown(ui.t("attention_matrix_intro"))
@@ -558,19 +555,20 @@ def build() -> gr.Markdown:
             pad = gr.Slider(0, MAX_ROWS, value=0, step=1, label=ui.t("attention_pad"))
             side = gr.Radio(ui.choices("attention_side", ["end", "start"]), value="end", label=ui.t("attention_pad_side"))
         with gr.Row():
-            scores_html = gr.HTML(first_m[0], elem_id="attention-scores")
-            weights_html = gr.HTML(first_m[1], elem_id="attention-weight-matrix")
-        output_html = gr.HTML(first_m[2], elem_id="attention-output")
-        matrix_status = gr.Markdown(first_m[3])
+            scores_html = gr.HTML(elem_id="attention-scores")
+            weights_html = gr.HTML(elem_id="attention-weight-matrix")
+        output_html = gr.HTML(elem_id="attention-output")
+        matrix_status = gr.Markdown()
 
-    gr.on([angle.change, length.change, tau.change], single_query, [angle, length, tau], [plane, table, single_status],
+    # gr.on(None, ...): on page load and whenever one of the inputs changes
+    gr.on(None, single_query, [angle, length, tau], [plane, table, single_status],
           api_name="attention_single", show_progress="hidden", trigger_mode="always_last")
-    gr.on([d_k.change, seed.change], dimension_view, [d_k, seed], [dk_html, dk_status], api_name="attention_scaling",
+    gr.on(None, dimension_view, [d_k, seed], [dk_html, dk_status], api_name="attention_scaling",
           show_progress="hidden", trigger_mode="always_last")
     # Filling in an example changes the tables, and their change events redraw the matrices.
     preset.change(example, preset, [q_df, k_df, v_df, causal, pad, side, matrix_status], api_name="attention_example",
                   show_progress="hidden")
-    gr.on([q_df.change, k_df.change, v_df.change, causal.change, pad.change, side.change], matrix_view,
+    gr.on(None, matrix_view,
           [q_df, k_df, v_df, causal, pad, side], [scores_html, weights_html, output_html, matrix_status],
           api_name="attention_matrix", show_progress="hidden", trigger_mode="always_last")
     return note

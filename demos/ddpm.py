@@ -13,7 +13,7 @@ import torch
 
 from demos import ui
 from genlib import data
-from genlib.diffusion import SAMPLERS, GaussianDiffusion, autocast_model
+from genlib.diffusion import SAMPLERS, GaussianDiffusion, autocast_model, trained_process
 
 TAB_ID = "ddpm"
 TITLE = "ddpm_title"
@@ -23,8 +23,18 @@ MAX_IMAGES = 36  # one request samples at most this many images
 MAX_DENOISE = 8  # runs of "denoise my digit" side by side
 BFLOAT16 = True  # sample with bfloat16 autocast: ~1.5x faster on this CPU; FID in BENCHMARKS.md
 
-diffusion = GaussianDiffusion(T=T)
-ALPHA_BAR_CURVE = np.concatenate([[1.0], diffusion.alpha_bar.numpy()])  # slider step s -> alpha_bar (s = 0: clean)
+
+
+@functools.lru_cache(maxsize=1)
+def process() -> GaussianDiffusion:
+    """The shipped model's process (its schedule and prediction target, from metrics.json; read once, weights not
+    read): the forward slider, the samplers and the schedule plot all follow it."""
+    return trained_process("ddpm")
+
+
+def alpha_bar_curve() -> np.ndarray:
+    """Slider step s -> alpha_bar (s = 0: clean)."""
+    return np.concatenate([[1.0], process().alpha_bar.numpy()])
 
 ui.add_strings(
     en={
@@ -108,7 +118,7 @@ def forward_frames(digit: np.ndarray, seed: int = 0) -> np.ndarray:
     x0 = data.to_model_range(np.asarray(digit, dtype=np.uint8)[None])  # (1, 1, 28, 28)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     t = torch.arange(T)
-    xt = diffusion.q_sample(x0.expand(T, -1, -1, -1), t, eps.expand(T, -1, -1, -1))  # (T, 1, 28, 28)
+    xt = process().q_sample(x0.expand(T, -1, -1, -1), t, eps.expand(T, -1, -1, -1))  # (T, 1, 28, 28)
     return np.concatenate([np.asarray(digit, dtype=np.uint8)[None], data.to_uint8(xt[:, 0])])
 
 
@@ -132,13 +142,13 @@ def forward_step(frames, t):
 
 def schedule_html(s: int, note: str = "") -> str:
     """sqrt(alpha_bar), sqrt(1 - alpha_bar), SNR and a small alpha_bar plot with a marker at step s."""
-    a = 1.0 if s == 0 else float(diffusion.alpha_bar[s - 1])
-    snr = "∞" if s == 0 else f"{diffusion.snr(s - 1):.3g}"
+    a = 1.0 if s == 0 else float(process().alpha_bar[s - 1])
+    snr = "∞" if s == 0 else f"{process().snr(s - 1):.3g}"
     signal, noise = ui.say("ddpm_msg_signal"), ui.say("ddpm_msg_noise")
     rows = (f"<tr><td>t</td><td>{s}</td></tr><tr><td>√ᾱ<sub>t</sub> ({signal})</td><td>{a ** 0.5:.4f}</td></tr>"
             f"<tr><td>√(1−ᾱ<sub>t</sub>) ({noise})</td><td>{(1 - a) ** 0.5:.4f}</td></tr>"
             f"<tr><td>{ui.say('ddpm_msg_snr')} = ᾱ<sub>t</sub>/(1−ᾱ<sub>t</sub>)</td><td>{snr}</td></tr>")
-    curve = ui.svg.lines_svg({"ᾱ_t": ALPHA_BAR_CURVE}, title="ᾱ_t", width=320, height=120, marker=s)
+    curve = ui.svg.lines_svg({"ᾱ_t": alpha_bar_curve()}, title="ᾱ_t", width=320, height=120, marker=s)
     return f'<div class="stats"><table>{rows}</table>{curve}<p>{note}</p></div>'
 
 
@@ -170,7 +180,7 @@ def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0):
     n = c.int("ddpm_arg_n", n, 1, MAX_IMAGES, 16)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn((n, 1, 28, 28), generator=g)  # x_T ~ N(0, I)
-    loop = diffusion.sample_loop(eps, x, sampler, steps, eta, generator=g)
+    loop = process().sample_loop(eps, x, sampler, steps, eta, generator=g)
     head = ui.say("ddpm_msg_sample_head", sampler=ui.say(f"ddpm_msg_sampler_{sampler}"), seed=seed)
     yield from ui.stream(loop, _render(int(np.ceil(np.sqrt(n)))), head, c, where=_where)
 
@@ -196,8 +206,8 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
         return
     g = torch.Generator().manual_seed(seed)
     t_start = s - 1  # slider step s is array index s - 1
-    xt = diffusion.q_sample(x0, torch.full((runs,), t_start), torch.randn(x0.shape, generator=g))
-    loop = diffusion.sample_loop(eps, xt, sampler, steps, eta, t_start=t_start, generator=g)
+    xt = process().q_sample(x0, torch.full((runs,), t_start), torch.randn(x0.shape, generator=g))
+    loop = process().sample_loop(eps, xt, sampler, steps, eta, t_start=t_start, generator=g)
     head = ui.say("ddpm_msg_denoise_head", t=s, sampler=ui.say(f"ddpm_msg_sampler_{sampler}"))
     yield from ui.stream(loop, _render(runs), head, c, where=_where)
 
@@ -217,9 +227,8 @@ def build() -> gr.Markdown:
         frames = gr.State(None)  # this session's forward chain, once it picks or draws a digit
         t_slider = gr.Slider(0, T, value=0, step=1, label=ui.t("ddpm_t"), elem_id="ddpm-t")
         with gr.Row():
-            xt_img, stats_html = forward_step(None, 0)
-            xt = ui.pixels("ddpm_xt", 224, value=xt_img, elem_id="ddpm-xt", buttons=[])
-            stats = gr.HTML(stats_html, elem_id="ddpm-stats")
+            xt = ui.pixels("ddpm_xt", 224, value=ui.upscale(default_frames()[0]), elem_id="ddpm-xt", buttons=[])
+            stats = gr.HTML(elem_id="ddpm-stats")  # filled on page load, in the visitor's language
 
         gr.Markdown(ui.t("ddpm_reverse"))
         with gr.Row():
@@ -247,6 +256,7 @@ def build() -> gr.Markdown:
     # a new digit: recompute its forward chain, then redraw x_t at the current t
     picker.wire("ddpm_pick_sample", "ddpm_use_drawing", then=(forward_frames, picker.digit, frames))
     frames.change(forward_step, [frames, t_slider], [xt, stats], show_progress="hidden", api_visibility="private")
+    gr.on(None, lambda: schedule_html(0), None, stats, show_progress="hidden", api_visibility="private")  # page load
     t_slider.change(forward_step, [frames, t_slider], [xt, stats], api_name="ddpm_forward", show_progress="hidden",
                     trigger_mode="always_last")
     sample_btn.click(sample, [sampler, steps, eta, n, seed], [grid_xt, grid_x0, sample_status], api_name="ddpm_sample",

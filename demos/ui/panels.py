@@ -12,7 +12,7 @@ import numpy as np
 
 from demos.ui.inputs import Clamped, message, status
 from demos.ui.models import availability, drawing_to_digit, loss_frame, sample_digits, training_summary
-from demos.ui.strings import add_strings, say, t
+from demos.ui.strings import STRINGS, add_strings, language, say, t
 from genlib import images, notes
 
 add_strings(
@@ -134,8 +134,16 @@ class DigitPicker:
 
 
 def digit_picker() -> DigitPicker:
-    """A bundled test digit (slider) or the user's own drawing / upload, with its preview and a status line."""
-    first, first_preview, first_status = pick_digit(0)
+    """A bundled test digit (slider) or the user's own drawing / upload, with its preview and a status line. The first
+    status line is a UI string in both languages (the browser picks one, like the labels): built here, outside any
+    request, ui.say alone would give English."""
+    first, first_preview, _ = pick_digit(0)
+    if "ui_msg_first_digit" not in STRINGS["en"]:
+        first_status = {}
+        for lang in ("en", "zh"):
+            with language(lang):
+                first_status[lang] = pick_digit(0)[2]
+        add_strings(en={"ui_msg_first_digit": first_status["en"]}, zh={"ui_msg_first_digit": first_status["zh"]})
     digit = gr.State(first)
     with gr.Row():
         with gr.Column(min_width=200):
@@ -146,7 +154,7 @@ def digit_picker() -> DigitPicker:
             sketch = gr.Sketchpad(label=t("ui_sketch"), sources=["upload"], canvas_size=(280, 280), type="numpy",
                                   brush=gr.Brush(colors=["#000000"], default_size=18), height=300)
             use = gr.Button(t("ui_use_drawing"), size="sm")
-    return DigitPicker(digit, index, preview, sketch, use, gr.Markdown(first_status))
+    return DigitPicker(digit, index, preview, sketch, use, gr.Markdown(t("ui_msg_first_digit")))
 
 
 # ---- streaming --------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ ALLOWED_LATIN = {"CFM", "DDIM", "Heun", "DDPM", "EMA", "MNIST", "Noam", "ODE", "
                  # names, abbreviations and notation in the status lines (issue 19)
                  "RealNVP", "Glow", "FFJORD", "ReLU", "Sobel", "logits", "GD", "SGD", "LDA", "QR", "SVD", "Novikoff",
                  "lstsq", "NaN", "RGB", "TPR", "FPR", "CD", "PE", "pos", "sin", "cos", "log", "ln", "max", "diag", "cost",
-                 "VAE", "GAN", "AE", "DCGAN", "LSGAN", "ELBO", "KL", "FID", "IS", "CPU", "nan", "inf",
+                 "VAE", "GAN", "AE", "DCGAN", "LSGAN", "ELBO", "KL", "FID", "IS", "CPU", "nan", "inf", "Wasserstein",
                  "RNN", "GRU", "LSTM"}
 ALLOWED_LATIN |= {"SimCLR", "PCA", "NT", "Xent"}  # the SimCLR tab: the method's name and its loss
 
