@@ -26,16 +26,16 @@ MODELS = ("gan", "cnn")  # registry names this tab loads, on first use
 TARGETS = list(gan.TARGETS)
 LOSSES = list(gan.LOSSES)
 MAX_SESSION_STEPS = 20_000  # generator updates one browser session may run
-UPDATES_PER_FRAME = 20  # network updates per frame (D and G together): a frame costs the same whatever d_steps is
+UPDATES_PER_FRAME = 16  # network updates per frame (D and G together): a frame costs the same whatever d_steps is
 MAX_D_STEPS = 10
-LR_RANGE = (1e-5, 0.1)
+LR_RANGE = (1e-4, 0.05)  # the sliders' range
 FRAME_S = 0.2  # the timer's period: at most 5 frames per second
 STATE_TTL_S = 900  # an idle session's game is freed after 15 minutes
 N_ARROWS = 80
 N_REAL = 300
 MAX_N = 64
 WALK_STEPS = 10
-N_NEAREST_POOL = 20_000  # training images searched by the memorisation check (features computed once, on first use)
+N_NEAREST_POOL = 10_000  # training images searched by the memorisation check (features computed once, on first use)
 # Presets (seed included): each shows its behaviour from its seed; benchmarks/gan.py measures the ring modes covered
 # and the oscillation of the generated mean over time for each.
 PRESETS = {

@@ -116,7 +116,7 @@ def test_the_session_bound_stops_play_with_a_message():
     assert session.game.step == 0
 
 
-@pytest.mark.parametrize("lr, shown", [(0, "1e-05"), (-3, "1e-05"), (1e9, "0.1"), (float("nan"), "0.001"), ("x", "0.001")])
+@pytest.mark.parametrize("lr, shown", [(0, "0.0001"), (-3, "0.0001"), (1e9, "0.05"), (float("nan"), "0.001"), ("x", "0.001")])
 def test_bad_learning_rates_are_clamped_with_a_message(lr, shown):
     session, frame, text, _ = tab.game_step(None, "ring8", "nonsaturating", lr, 1e-3, 1, 0)
     assert "learning rate of G" in text and shown in text and "<svg" in frame
@@ -183,7 +183,7 @@ def test_presets_set_the_controls_and_speak_chinese():
         assert "模式崩溃" in tab.preset("collapse")[-1]
         _, frame, text, _ = tab.game_step(None)
         assert "第" in text and "D 的损失" in text and "step" not in text
-        assert "第 10 步" in frame
+        assert f"第 {tab.UPDATES_PER_FRAME // 2} 步" in frame
     assert "not one of" in tab.preset("junk")[-1]
 
 
