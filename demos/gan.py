@@ -165,7 +165,7 @@ ui.add_strings(
         "gan_replay_h": "### 回放训练：每个周期结束时同一组 16 个 z 的生成结果",
         "gan_epoch": "周期",
         "gan_replay": "固定 z 的 G(z)",
-        "gan_walk_h": "### 两个随机种子之间的潜空间漫步（上：线性插值，下：球面插值）",
+        "gan_walk_h": "### 两个随机种子之间的隐空间漫步（上：线性插值，下：球面插值）",
         "gan_seed_a": "随机种子 A",
         "gan_seed_b": "随机种子 B",
         "gan_walk_btn": "漫步",
@@ -180,7 +180,7 @@ ui.add_strings(
         "gan_msg_playing": "播放中",
         "gan_msg_paused": "已在第 {step} 步暂停",
         "gan_msg_bound": "本会话已达到 {n} 个生成器步的上限：请按“重置”开始新的一局。",
-        "gan_msg_diverged": "博弈在第 {step} 步发散（某个权重变成了 NaN 或无穷大）；保留最后一个有限的状态。"
+        "gan_msg_diverged": "博弈在第 {step} 步发散（某个权重变成了 `NaN` 或无穷大）；保留最后一个有限的状态。"
                             "请调低学习率并按“重置”。",
         "gan_msg_restarted": "目标或随机种子已改变，因此开始了新的一局",
         "gan_msg_preset": "预设“{name}”：{target}，{loss}，G 的学习率 {lr_g:g}，D 的学习率 {lr_d:g}，随机种子 {seed}。请按 ▶。",
@@ -191,11 +191,11 @@ ui.add_strings(
         "gan_msg_labels_one": "数字 {label}",
         "gan_msg_agree": "分类器认为其中 {k}/{n} 个是所要求的数字",
         "gan_msg_epoch": "第 {epoch}/{epochs} 个周期（第 {step} 步）：IS {is_:.2f}，FID {fid:.1f}，分类器认同 {acc:.0%}",
-        "gan_msg_no_replay": "这个模型的 metrics.json 里没有逐周期的快照。",
+        "gan_msg_no_replay": "这个模型的 `metrics.json` 里没有逐周期的快照。",
         "gan_msg_walk": "从随机种子 {a} 到随机种子 {b}，{label}；线性插值路径上的 |z|：{lerp}；球面插值路径上的 |z|：{slerp}",
         "gan_msg_nearest": "在前 {pool} 张训练图像中按分类器特征的余弦相似度查找最近者；余弦相似度 {sims}；"
                            "与最近训练图像 / 与随机训练图像的像素距离：{near:.2f} / {rand:.2f}",
-        "gan_msg_no_data": "这台机器上没有 MNIST 训练集（{error}）；请把 GENLIB_DATA 设为包含 mnist/*-ubyte.gz 的文件夹，"
+        "gan_msg_no_data": "这台机器上没有 MNIST 训练集（{error}）；请把 `GENLIB_DATA` 设为包含 `mnist/*-ubyte.gz` 的文件夹，"
                            "才能使用记忆检查。",
         "gan_msg_training": "权重 `{src}` · {epochs} 个周期（{steps} 步），在 {hardware} 上用时 {minutes:.1f} 分钟 · "
                             "最后一个周期 IS {is_:.2f}，FID {fid:.1f}（n = 1000，本项目的分类器）",

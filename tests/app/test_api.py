@@ -328,3 +328,31 @@ def test_rnn_endpoints(client):
     assert "<polyline" in plot and "LSTM, 30 steps" in status
     records, curves = client.predict(api_name="/rnn_records")
     assert records.count("<tr>") == 5 and curves.count("<polyline") == 3
+
+
+def test_gan_endpoints(server, client):
+    """Two gradio_client sessions play separate 2-D games; every gan_* endpoint; out-of-range input is refused."""
+    other = gradio_client.Client(server, verbose=False)
+    frame, status, timer = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_reset")
+    assert 'data-step="0"' in frame and "New game" in status and timer["active"] is False
+    for _ in range(3):
+        frame, status, _ = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
+    frame_b, status_b, _ = other.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
+    assert 'data-step="24"' in frame and 'data-step="8"' in frame_b  # each session has its own game
+    frame, status, timer = client.predict("ring8", "lsgan", 0.01, 0.001, 1, 0, True, api_name="/gan_play")
+    assert 'data-step="32"' in frame and timer["active"] is True and "polyline" in frame
+    status, timer = client.predict(api_name="/gan_pause")
+    assert "paused at step 32" in status and timer["active"] is False
+    assert client.predict("oscillation", api_name="/gan_preset")[:3] == ("gaussian", "nonsaturating", 0.01)
+    with pytest.raises(AppError, match="greater than maximum value"):  # the slider refuses 1e9 before the callback
+        client.predict("ring8", "nonsaturating", 1e9, 0.001, 1, 0, False, api_name="/gan_step")
+    with pytest.raises(AppError, match="greater than maximum value"):
+        client.predict("ring8", "nonsaturating", 0.001, 0.001, 10**6, 0, False, api_name="/gan_step")
+    grid, status = client.predict(16, 3, "all", api_name="/gan_sample")
+    assert grid and "16 samples, seed 3" in status and "the classifier reads" in status
+    sheet, curves, status = client.predict(1, api_name="/gan_replay")
+    assert sheet and "<polyline" in curves and "epoch 1/" in status and "FID" in status
+    sheet, status = client.predict(0, 1, "7", api_name="/gan_walk")
+    assert sheet and "digit 7" in status and "slerp" in status
+    sheet, status = client.predict(2, 5, "all", api_name="/gan_nearest")
+    assert sheet and "cosine" in status
