@@ -138,6 +138,24 @@ def test_transformer_tab_decodes_and_draws_attention(browser, server):
         ctx.close()
 
 
+def test_chinese_locale_gets_chinese_status_lines(browser, server):
+    """Status lines built on the server follow the browser's language (ui.say reads the request's Accept-Language):
+    the digit picker's first status, the DDPM schedule table on load and after the slider moves, a clamping note."""
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _wait_text(page, "#ddpm-stats", "信噪比")
+        assert page.get_by_text("MNIST 测试数字 #0（标签").count() >= 1
+        _set_number(page, "#ddpm-t", "600")
+        _wait_text(page, "#ddpm-stats", "600")
+        assert "信号" in page.locator("#ddpm-stats").inner_text() and "signal" not in page.locator("#ddpm-stats").inner_text()
+        _open_tab(page, "注意力基础", "#attention-note")
+        page.get_by_role("tab", name="注意力基础").click()
+        _wait_text(page, "#attention-weights", "键")
+        assert page.get_by_text("最大权重").count() >= 1 and page.get_by_text("Largest weight").count() == 0
+    finally:
+        ctx.close()
+
+
 def test_attention_tab_redraws_when_the_query_moves(browser, server):
     ctx, page = _open(browser, server, "zh-CN")
     try:
@@ -239,6 +257,24 @@ def test_compare_tab_shows_the_board_and_draws_rows(browser, server):
         ctx.close()
 
 
+def test_rnn_tab_streams_text_in_chinese(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "RNN", "#rnn-note")
+        page.locator("#rnn-sample").click()
+        lengths = set()
+        for _ in range(200):  # the text grows while it streams: several lengths before the last one
+            lengths.add(page.evaluate("() => document.querySelector('#rnn-text textarea').value.length"))
+            if "300/300 个字符 ✓" in page.locator("#rnn-status").inner_text():
+                break
+            page.wait_for_timeout(50)
+        _wait_text(page, "#rnn-status", "300/300 个字符 ✓")
+        assert len(lengths - {0}) >= 3 and page.locator("#rnn-chart svg").count() == 1
+        assert "温度" in page.locator("#rnn-status").inner_text()
+    finally:
+        ctx.close()
+
+
 def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
     """Pressing ▶ makes the timer step the game: the generated points move frame after frame; pause stops it."""
     ctx, page = _open(browser, server, "zh-CN")
@@ -257,5 +293,23 @@ def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
         paused = page.evaluate(step)
         page.wait_for_timeout(1500)
         assert page.evaluate(step) <= paused + 8  # at most the frame already in flight
+    finally:
+        ctx.close()
+
+
+def test_simclr_tab_temperature_reshapes_the_softmax_in_chinese(browser, server):
+    """The τ slider redraws the anchor's NT-Xent softmax; the status line says the loss in Chinese."""
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "SimCLR（对比学习）", "#simclr-note")
+        _wait_text(page, "#simclr-loss-status", "锚点 a1")
+        before = page.locator("#simclr-softmax").inner_html()
+        assert "τ = 0.5" in before
+        _set_number(page, "#simclr-tau", "0.05")
+        page.wait_for_function("() => document.querySelector('#simclr-softmax').innerHTML.includes('τ = 0.05')",
+                               timeout=30_000)
+        assert page.locator("#simclr-softmax").inner_html() != before
+        assert "损失项" in page.locator("#simclr-loss-status").inner_text()
+        _wait_text(page, "#simclr-views-status", "张图像")
     finally:
         ctx.close()
