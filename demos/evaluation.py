@@ -160,11 +160,11 @@ ui.add_strings(
         "eval_msg_bv": "{sets} training sets of {n} points, σ = {noise:g}: the lowest test error {best_error:.4f} is at "
                        "degree {best} (bias² {b2:.4f}, variance {var:.4f}, noise {noise_part:.4f}); degree 0: bias² "
                        "{b2_0:.4f}, variance {var_0:.4f}; degree {last}: bias² {b2_last:.4f}, variance {var_last:.3g}.",
-        "eval_msg_name_binomial": "binomial", "eval_msg_name_t-test": "t-test", "eval_msg_name_paired t-test": "paired t-test",
-        "eval_msg_name_5x2 cv t-test": "5x2 cv t-test", "eval_msg_name_McNemar": "McNemar",
-        "eval_msg_name_McNemar (continuity-corrected)": "McNemar (continuity-corrected)",
-        "eval_msg_name_Friedman chi2": "Friedman chi2", "eval_msg_name_Friedman F": "Friedman F",
-        "eval_msg_binomial_dist": "Binomial",
+        "eval_msg_name_binomial": "binomial", "eval_msg_name_t": "t-test", "eval_msg_name_paired": "paired t-test",
+        "eval_msg_name_5x2": "5x2 cv t-test", "eval_msg_name_mcnemar": "McNemar",
+        "eval_msg_name_mcnemar_cc": "McNemar (continuity-corrected)",
+        "eval_msg_name_friedman_chi2": "Friedman chi2", "eval_msg_name_friedman_f": "Friedman F",
+        "eval_msg_binomial_dist": "Binomial", "eval_msg_chi2_dist": "chi2",
         "eval_msg_err_zero_var_t": "every error rate is the same (zero variance): the t statistic is undefined (a 0 in the "
                                    "denominator); use more test samples or repeats",
         "eval_msg_err_zero_var_paired": "the two learners differ by the same amount on every fold (zero variance, e.g. "
@@ -292,11 +292,11 @@ ui.add_strings(
         "eval_msg_bv": "{sets} 个训练集，每个 {n} 个样本，σ = {noise:g}：最低测试误差 {best_error:.4f} 出现在 {best} 次"
                        "（偏差² {b2:.4f}，方差 {var:.4f}，噪声 {noise_part:.4f}）；0 次：偏差² {b2_0:.4f}，方差 "
                        "{var_0:.4f}；{last} 次：偏差² {b2_last:.4f}，方差 {var_last:.3g}。",
-        "eval_msg_name_binomial": "二项检验", "eval_msg_name_t-test": "t 检验", "eval_msg_name_paired t-test": "成对 t 检验",
-        "eval_msg_name_5x2 cv t-test": "5×2 交叉验证 t 检验", "eval_msg_name_McNemar": "McNemar 检验",
-        "eval_msg_name_McNemar (continuity-corrected)": "McNemar 检验（连续性校正）",
-        "eval_msg_name_Friedman chi2": "Friedman χ² 检验", "eval_msg_name_Friedman F": "Friedman F 检验",
-        "eval_msg_binomial_dist": "二项分布",
+        "eval_msg_name_binomial": "二项检验", "eval_msg_name_t": "t 检验", "eval_msg_name_paired": "成对 t 检验",
+        "eval_msg_name_5x2": "5×2 交叉验证 t 检验", "eval_msg_name_mcnemar": "McNemar 检验",
+        "eval_msg_name_mcnemar_cc": "McNemar 检验（连续性校正）",
+        "eval_msg_name_friedman_chi2": "Friedman χ² 检验", "eval_msg_name_friedman_f": "Friedman F 检验",
+        "eval_msg_binomial_dist": "二项分布", "eval_msg_chi2_dist": "χ²",
         "eval_msg_err_zero_var_t": "所有错误率都相同（方差为零）：t 统计量无定义（分母为 0）；请用更多测试样本或更多重复",
         "eval_msg_err_zero_var_paired": "两个学习器在每一折上的差都相同（方差为零，例如两个相同的学习器）：t 统计量无定义",
         "eval_msg_err_zero_var_5x2": "每次重复的每一折给出的差都相同（方差为零，例如两个相同的学习器）：5×2 交叉验证统计量无定义",
@@ -603,10 +603,16 @@ def cost_view(dataset="mnist_3v5", learner="logistic", noise=1.0, threshold=0.5,
 
 
 # ---- Section 4: hypothesis tests ---------------------------------------------------------------------------------
+TEST_KEYS = {"binomial": "binomial", "t-test": "t", "paired t-test": "paired", "5x2 cv t-test": "5x2", "McNemar": "mcnemar",
+             "McNemar (continuity-corrected)": "mcnemar_cc", "Friedman chi2": "friedman_chi2", "Friedman F": "friedman_f"}
+# genlib.evaluation's test names -> the UI strings eval_msg_name_<key>
+
+
 def _verdict(r: ev.TestResult, h0: str) -> str:
     word = ui.say("eval_msg_rejected" if r.reject else "eval_msg_not_rejected")
-    name = ui.say(f"eval_msg_name_{r.name}") if f"eval_msg_name_{r.name}" in ui.STRINGS["en"] else r.name
-    dist = r.distribution.replace("Binomial", ui.say("eval_msg_binomial_dist"))
+    key = f"eval_msg_name_{TEST_KEYS.get(r.name, r.name)}"
+    name = ui.say(key) if key in ui.STRINGS["en"] else r.name
+    dist = r.distribution.replace("Binomial", ui.say("eval_msg_binomial_dist")).replace("chi2", ui.say("eval_msg_chi2_dist"))
     return (f"| {name} | {r.statistic:.4g} | {dist} | {r.critical:.4g} | {r.p_value:.4g} | "
             f"{ui.say('eval_msg_verdict', h0=h0, word=word, alpha=r.alpha)} |")
 
