@@ -72,7 +72,7 @@ def _transformer(task: str, what: str, **defaults) -> ModelSpec:
 AE_MLP = dict(hidden=512, depth=2)  # encoder 784-512-512-d, decoder d-512-512-784 (ELU); the same for every AE / VAE
 
 
-def _latent(name: str, cls: str, d: int, what: str, epochs: int, **hp) -> ModelSpec:
+def _latent(name: str, cls: str, d: int, what: str, epochs: int, options: dict | None = None, **hp) -> ModelSpec:
     """An MLP autoencoder or VAE of genlib.vae with a d-dimensional code, trained on dynamically binarised MNIST."""
     vae_hp = dict(beta=1.0, recon_weight=1.0) if cls == "VAE" else {}
     kind = "variational autoencoder" if cls == "VAE" else "autoencoder"
@@ -82,7 +82,7 @@ def _latent(name: str, cls: str, d: int, what: str, epochs: int, **hp) -> ModelS
         f"genlib-annotated/{name.replace('_', '-')}-mnist",
         f"An MLP {kind} with a {d}-dimensional code (encoder 784-512-512, decoder 512-512-784, ELU) and a Bernoulli "
         f"decoder (logits out), trained on dynamically binarised MNIST: {what} Input (B, 1, 28, 28) in [0, 1].",
-        metric="neg_elbo" if cls == "VAE" else "recon_nats")
+        metric="neg_elbo" if cls == "VAE" else "recon_nats", options=options or {})
 
 
 _specs = [
@@ -142,19 +142,21 @@ _specs = [
         options=dict(family="autoregressive", draw="genlib.pixelcnn.draw",
                      board={"T = 1": dict(temperature=1.0), "T = 0.8": dict(temperature=0.8)},
                      likelihood=("test_bits_per_dim_ema", "bits/dim"))),
-    _latent("ae2", "Autoencoder", 2, "the reconstruction loss only; a code you can draw on a plane.", 10),
-    _latent("ae32", "Autoencoder", 32, "the reconstruction loss only.", 10),
+    _latent("ae2", "Autoencoder", 2, "the reconstruction loss only; a code you can draw on a plane.", 8),
+    _latent("ae32", "Autoencoder", 32, "the reconstruction loss only.", 8),
     _latent("vae2", "VAE", 2, "the ELBO (beta = 1); prior N(0, I) on a plane.", 20),
     _latent("vae32", "VAE", 32, "the ELBO (beta = 1); the project's likelihood model (importance-weighted bound "
-            "with k = 5000 in benchmarks/vae.py).", 80),
+            "with k = 5000 in benchmarks/vae.py).", 80,
+            options=dict(family="vae", draw="genlib.vae.draw", board={"z ~ N(0, I), mean image": {}},
+                         likelihood=("neg_elbo", "nats (-ELBO)"))),
     _latent("vae32_recon", "VAE", 32, "the ablation with the reconstruction term only (beta = 0): the encoder still "
-            "outputs a Gaussian, but nothing pulls it towards the prior.", 10, beta=0.0),
+            "outputs a Gaussian, but nothing pulls it towards the prior.", 8, beta=0.0),
     _latent("vae32_kl", "VAE", 32, "the ablation with the KL term only (recon_weight = 0): every posterior collapses "
             "onto the prior and the decoder never receives a gradient.", 2, recon_weight=0.0),
     _latent("vae32_beta05", "VAE", 32, "a beta-VAE with beta = 0.5 (KL weighed less: sharper reconstructions, a "
-            "code that strays from the prior).", 12, beta=0.5),
+            "code that strays from the prior).", 10, beta=0.5),
     _latent("vae32_beta4", "VAE", 32, "a beta-VAE with beta = 4 (KL weighed more: blurrier, closer to the prior, "
-            "fewer active units).", 12, beta=4.0),
+            "fewer active units).", 10, beta=4.0),
     ModelSpec(
         "gan", "genlib.gan", "DCGANGenerator", DCGAN, "gan",
         dict(epochs=12, batch_size=64, lr=2e-4, warmup=0, ema_decay=0.999),

@@ -191,3 +191,57 @@ def score_function_gradient(mu: float, sigma: float, n: int, generator: torch.Ge
     z = mu + sigma * eps
     f = toy_objective(z)
     return torch.stack([f * (z - mu) / sigma**2, f * ((z - mu) ** 2 - sigma**2) / sigma**3], dim=1)
+
+
+# ---- what the tab shows: codes, paths through code space, one digit's posterior ---------------------------
+def code(model, x: torch.Tensor) -> torch.Tensor:
+    """The code of each image: f(x) for the AE, the posterior mean mu(x) for the VAE. (B, 1, 28, 28) -> (B, d)."""
+    c = model.encode(x)
+    return c[0] if isinstance(c, tuple) else c
+
+
+def lerp(z_a: torch.Tensor, z_b: torch.Tensor, steps: int) -> torch.Tensor:
+    """The straight line z_t = (1 - t) z_a + t z_b at `steps` evenly spaced t in [0, 1]: (steps, d)."""
+    t = torch.linspace(0, 1, steps, dtype=z_a.dtype)[:, None]
+    return (1 - t) * z_a + t * z_b
+
+
+def traversal(z: torch.Tensor, dims: list[int], values: torch.Tensor) -> torch.Tensor:
+    """Latent traversal: copies of z (d,) with one coordinate dims[i] set to each of `values`: (len(dims), m, d)."""
+    out = z.expand(len(dims), len(values), -1).clone()
+    for i, j in enumerate(dims):
+        out[i, :, j] = values
+    return out
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The closed-form KL(q || N(0, 1)) of each latent coordinate, (..., d): the terms gaussian_kl sums."""
+    return 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar)
+
+
+@torch.no_grad()
+def digit_bounds(model: VAE, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> dict:
+    """One binary image x (1, 1, 28, 28) and k samples z_i ~ q(z|x): the ELBO's terms (recon averaged over the k
+    samples, KL in closed form) and the importance-weighted bound L_k from the same samples, in nats; and the
+    samples z (k, d). By Jensen, L_k >= the mean of the log-weights log w_i, the ELBO estimated on these samples."""
+    mu, logvar = model.encode(x)
+    z = reparameterize(mu, logvar, generator, n=k)  # (k, 1, d)
+    recon = bernoulli_log_lik(model.decode(z), x)  # (k, 1)
+    log_w = recon + log_normal(z) - log_normal(z, mu, logvar)
+    kl = gaussian_kl(mu[0], logvar[0])
+    iw = torch.logsumexp(log_w[:, 0], 0) - math.log(k)
+    return {"recon": recon.mean().item(), "kl": kl.item(), "elbo": (recon.mean() - kl).item(), "iw": iw.item(),
+            "z": z[:, 0], "mu": mu[0], "sigma": torch.exp(0.5 * logvar[0])}
+
+
+@torch.no_grad()
+def prior_sample(model, n: int, seed: int) -> torch.Tensor:
+    """n codes z ~ N(0, I) decoded to their mean images E[x|z]: (n, 1, 28, 28) in [0, 1]. For an AE, whose codes were
+    never asked to look like N(0, I), this shows what lives where the prior puts its mass."""
+    z = torch.randn((n, model.latent_dim), generator=torch.Generator().manual_seed(seed))
+    return model.mean_image(z)
+
+
+def draw(model, n: int, seed: int) -> torch.Tensor:
+    """The Compare board's entry (genlib.compare): n prior samples (n, 1, 28, 28) in [-1, 1] (mean images)."""
+    return prior_sample(model, n, seed) * 2 - 1

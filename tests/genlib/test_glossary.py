@@ -27,6 +27,7 @@ ALLOWED_LATIN = {"CFM", "DDIM", "Heun", "DDPM", "EMA", "MNIST", "Noam", "ODE", "
                  "VAE", "GAN", "AE", "DCGAN", "LSGAN", "ELBO", "KL", "FID", "IS", "CPU", "nan", "inf", "Wasserstein",
                  "RNN", "GRU", "LSTM"}
 ALLOWED_LATIN |= {"SimCLR", "PCA", "NT", "Xent"}  # the SimCLR tab: the method's name and its loss
+ALLOWED_LATIN |= {"E_q"}  # the VAE tab: the expectation under q(z | x) in its ELBO terms
 
 
 def _prose(text: str) -> str:

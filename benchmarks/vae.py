@@ -1,0 +1,194 @@
+"""Autoencoder / VAE tab figures, written to benchmarks/results/vae.json (each part updates its own key):
+
+    python benchmarks/vae.py --data-dir ../shared/data                  every part below
+    python benchmarks/vae.py --data-dir ../shared/data --codes          weights/{ae2,vae2}/test_codes.npz (the tab's map)
+    python benchmarks/vae.py --data-dir ../shared/data --recon          reconstruction error and ELBO terms, every model
+    python benchmarks/vae.py --data-dir ../shared/data --few-labels     classifier on frozen codes vs pixels
+    python benchmarks/vae.py --data-dir ../shared/data --iw [--k 5000] [--n 10000]
+                                                                        the importance-weighted bound of vae32
+
+The likelihood figure: -L_k, the importance-weighted bound (Burda et al. 2016) with k = 5000 samples, on the test set
+binarised once with seed 0 (genlib.recipes.vae.test_binarized), images taken in a seeded random order so that a run
+stopped early (or --n below 10,000) is an unbiased estimate; the mean, its standard error and the ELBO of the same
+images are saved every --save-every images. Anchors (IWAE paper, table 1, one stochastic layer): VAE 86.76 nats,
+IWAE 84.78 nats; goal <= 88 nats.
+
+The few-labels table: multinomial logistic regression (scikit-learn, standardised features) trained on 10, 100, 1000
+or all 60,000 labelled training images (class-balanced draws, repeated over seeds for the small counts) on raw pixels
+or on the frozen codes of AE-32, VAE-32 (mu), AE-2 and VAE-2; test accuracy on the 10,000 test images.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "benchmarks" / "results" / "vae.json"
+GOAL_NATS = 88.0  # issue 10
+ANCHORS = {"VAE, IWAE paper table 1 (k = 5000)": 86.76, "IWAE k = 50, same table": 84.78}
+RECON_MODELS = ("ae2", "ae32", "vae2", "vae32", "vae32_recon", "vae32_kl", "vae32_beta05", "vae32_beta4")
+FEATURES = {"pixels": None, "AE-32 codes": "ae32", "VAE-32 μ": "vae32", "AE-2 codes": "ae2", "VAE-2 μ": "vae2"}
+LABEL_COUNTS = (10, 100, 1000, 60000)
+REPEATS = {10: 10, 100: 5, 1000: 3}  # draws of the labelled set (other counts: one)
+
+
+def _merge(key: str, value) -> dict:
+    """Update one key of vae.json (the other parts are kept)."""
+    out = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+    out[key] = value
+    out["date"] = datetime.date.today().isoformat()
+    out["machine"] = f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return out
+
+
+def _test_set(data_dir):
+    from genlib import data
+    from genlib.recipes.vae import test_binarized, to_unit
+
+    x, y = data.load("mnist", "test", data_dir)
+    return test_binarized(x), to_unit(x), y
+
+
+def codes_part(data_dir) -> None:
+    """The 2-D codes of the 10,000 test digits for the tab's latent map (float16, ~60 kB per model)."""
+    from genlib import hub
+    from genlib.recipes.vae import codes
+
+    x_bin, _, y = _test_set(data_dir)
+    for name in ("ae2", "vae2"):
+        z = codes(hub.load(name), x_bin).numpy()
+        np.savez_compressed(hub.folder(name) / "test_codes.npz", codes=z.astype(np.float16),
+                            labels=y.numpy().astype(np.uint8))
+        inside = {f"{w:g}": float((np.abs(z) <= w).all(1).mean()) for w in (3, 4, 6, 8, 12, 16, 24)}
+        print(f"{name}: codes written; share inside [-w, w]^2: {inside}")
+
+
+def recon_part(data_dir) -> None:
+    """Reconstruction error of every model (at its code) and the VAEs' ELBO terms, re-measured on the test set."""
+    from genlib import hub
+    from genlib.recipes.vae import evaluate
+
+    x_bin, x_unit, _ = _test_set(data_dir)
+    rows = []
+    for name in RECON_MODELS:
+        r = evaluate(hub.load(name), x_bin, x_unit)
+        m = hub.load_metrics(name)
+        rows.append({"model": name, **r, "train_wall_time_s": m.get("wall_time_s"), "train_cpu_time_s": m.get("cpu_time_s"),
+                     "epochs": m.get("epochs"), "command": m.get("command")})
+        print(name, r)
+    _merge("reconstruction", {"rows": rows, "n_test": len(x_bin)})
+
+
+def few_labels_part(data_dir, counts=LABEL_COUNTS) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from genlib import data, hub
+    from genlib.recipes.vae import codes, test_binarized, to_unit
+
+    x_tr, y_tr = data.load("mnist", "train", data_dir)
+    x_te, y_te = data.load("mnist", "test", data_dir)
+    x_tr, x_te = to_unit(x_tr), to_unit(x_te)
+    y_tr, y_te = y_tr.numpy(), y_te.numpy()
+    rows = []
+    for feature, name in FEATURES.items():
+        if name is None:
+            f_tr, f_te = x_tr.flatten(1).numpy(), x_te.flatten(1).numpy()
+        else:  # the encoder reads grey levels here (a fixed input, no binarisation noise in the features)
+            model = hub.load(name)
+            f_tr, f_te = codes(model, x_tr).numpy(), codes(model, x_te).numpy()
+        for count in counts:
+            accs = []
+            for rep in range(REPEATS.get(count, 1)):
+                idx = _balanced(y_tr, count, seed=rep)
+                scaler = StandardScaler().fit(f_tr[idx])
+                clf = LogisticRegression(max_iter=300, C=1.0)
+                clf.fit(scaler.transform(f_tr[idx]), y_tr[idx])
+                accs.append(float((clf.predict(scaler.transform(f_te)) == y_te).mean()))
+            rows.append({"features": feature, "labels": count, "accuracy": round(float(np.mean(accs)), 4),
+                         "sd": round(float(np.std(accs, ddof=1)), 4) if len(accs) > 1 else None, "repeats": len(accs)})
+            print(rows[-1], flush=True)
+    _merge("few_labels", {"rows": rows, "classifier": "multinomial logistic regression (scikit-learn lbfgs, C = 1, "
+                          "standardised features)", "n_test": len(y_te)})
+
+
+def _balanced(y: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """`count` training indices, count/10 per class (all of them when count is the whole set)."""
+    if count >= len(y):
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.choice(np.nonzero(y == c)[0], count // 10, replace=False) for c in range(10)])
+
+
+def iw_part(data_dir, k: int, n: int, save_every: int, batch: int, chunk: int) -> None:
+    from genlib import hub, vae
+    from genlib.recipes.vae import mean_and_se
+
+    model = hub.load("vae32")
+    x_bin, _, _ = _test_set(data_dir)
+    order = torch.randperm(len(x_bin), generator=torch.Generator().manual_seed(0))[: min(n, len(x_bin))]
+    g = torch.Generator().manual_seed(1)
+    iw, elbo, start = [], [], time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(order), batch):
+            x = x_bin[order[i : i + batch]]
+            iw.append((-vae.iw_bound(model, x, k, g, chunk=chunk)).double().numpy())
+            elbo.append((-vae.elbo_terms(model, x, g)["elbo"]).double().numpy())
+            done = i + len(x)
+            if done % save_every < batch or done == len(order):
+                a, e = np.concatenate(iw), np.concatenate(elbo)
+                (m, se), (me, see) = mean_and_se(a), mean_and_se(e)
+                _merge("iw", {"model": "vae32", "k": k, "n": int(done), "n_target": len(order),
+                              "iw_nll": round(m, 3), "iw_se": round(se, 3), "neg_elbo": round(me, 3),
+                              "neg_elbo_se": round(see, 3), "gap": round(me - m, 3), "goal": GOAL_NATS,
+                              "met": m <= GOAL_NATS, "anchors": ANCHORS, "seconds": round(time.perf_counter() - start, 1),
+                              "order": "test images in a random order (torch.randperm, seed 0)",
+                              "command": f"python benchmarks/vae.py --data-dir ../shared/data --iw --k {k} --n {n}"})
+                print(f"{done}/{len(order)} images: -L_{k} = {m:.3f} ± {se:.3f}, -ELBO = {me:.3f} ± {see:.3f} "
+                      f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+def main(argv=None) -> None:
+    global OUT
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--codes", action="store_true")
+    p.add_argument("--recon", action="store_true")
+    p.add_argument("--few-labels", action="store_true")
+    p.add_argument("--iw", action="store_true")
+    p.add_argument("--k", type=int, default=5000)
+    p.add_argument("--n", type=int, default=10_000, help="test images for the IW bound (a random subset below 10,000)")
+    p.add_argument("--save-every", type=int, default=200)
+    p.add_argument("--batch", type=int, default=20, help="images per IW batch")
+    p.add_argument("--chunk", type=int, default=500, help="samples per IW chunk (memory ~ chunk x batch x 784 floats)")
+    p.add_argument("--labels", type=int, nargs="+", default=list(LABEL_COUNTS), help="label counts (few labels)")
+    p.add_argument("--out", default=None, help="the results file (default benchmarks/results/vae.json)")
+    p.add_argument("--threads", type=int, default=0)
+    args = p.parse_args(argv)
+    OUT = Path(args.out) if args.out else OUT
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    every = not (args.codes or args.recon or args.few_labels or args.iw)
+    if args.codes or every:
+        codes_part(args.data_dir)
+    if args.recon or every:
+        recon_part(args.data_dir)
+    if args.few_labels or every:
+        few_labels_part(args.data_dir, tuple(args.labels))
+    if args.iw or every:
+        iw_part(args.data_dir, args.k, args.n, args.save_every, args.batch, args.chunk)
+
+
+if __name__ == "__main__":
+    main()
