@@ -4,6 +4,7 @@ layout inside `tab_columns`."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from dataclasses import dataclass
 
@@ -58,8 +59,15 @@ def tab_columns(tab: str, models: tuple[str, ...] = ()):
         with gr.Column(scale=6):
             for name in models:
                 if problem := availability(name):
-                    gr.Markdown(message(problem, "error"), elem_id=f"{tab}-model-error")
+                    shown = gr.Markdown(message(problem, "error"), elem_id=f"{tab}-model-error")
+                    # said again on page load, in the visitor's language (only when weights are missing)
+                    gr.on(None, functools.partial(_unavailable_message, name), None, shown, show_progress="hidden",
+                          api_visibility="private")
             yield note
+
+
+def _unavailable_message(name: str) -> str:
+    return message(availability(name), "error")
 
 
 def pixels(label_key: str, height: int = 300, value=None, **kw) -> gr.Image:
