@@ -145,8 +145,8 @@ class GameState:
     hyper: Hyper
     G: nn.Module
     D: nn.Module
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
+    opt_g: Adam
+    opt_d: Adam
     rng: torch.Tensor  # the generator's state (torch.Generator.get_state())
     step: int = 0
     losses: list = field(default_factory=list)  # [step, loss_D, loss_G]
@@ -154,9 +154,45 @@ class GameState:
     z_fixed: torch.Tensor | None = None  # the z whose samples are drawn each frame (B, z_dim)
 
 
+class Adam:
+    """Adam (Kingma & Ba 2015, arXiv:1412.6980) written out, for the live game:
+
+        m <- beta1 m + (1 - beta1) g,   v <- beta2 v + (1 - beta2) g^2,
+        theta <- theta - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps).
+
+    The same update as torch.optim.Adam (tested), but with no first-use cost (torch.optim imports torch._dynamo: several
+    seconds on this CPU, which the page's first frame would wait for) and a state that is copied with its networks."""
+
+    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.betas, self.eps, self.t = list(params), lr, tuple(betas), eps, 0
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        c1, c2 = 1 - b1**self.t, 1 - b2**self.t  # bias corrections
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            m.mul_(b1).add_(p.grad, alpha=1 - b1)
+            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
+
+    def copy_to(self, params) -> "Adam":
+        """This optimiser's state (moments, step count) on another copy of the same parameters."""
+        new = Adam(params, self.lr, self.betas, self.eps)
+        new.t, new.m, new.v = self.t, [m.clone() for m in self.m], [v.clone() for v in self.v]
+        return new
+
+
 def _optimizers(G, D, h: Hyper):
-    return (torch.optim.Adam(G.parameters(), lr=h.lr_g, betas=(h.beta1, 0.999)),
-            torch.optim.Adam(D.parameters(), lr=h.lr_d, betas=(h.beta1, 0.999)))
+    return Adam(G.parameters(), h.lr_g, (h.beta1, 0.999)), Adam(D.parameters(), h.lr_d, (h.beta1, 0.999))
 
 
 def seeded_init(net: nn.Module, g: torch.Generator) -> nn.Module:
@@ -186,10 +222,8 @@ def clone_state(s: GameState) -> GameState:
     import copy
 
     G, D = copy.deepcopy(s.G), copy.deepcopy(s.D)
-    opt_g, opt_d = _optimizers(G, D, s.hyper)
-    opt_g.load_state_dict(copy.deepcopy(s.opt_g.state_dict()))
-    opt_d.load_state_dict(copy.deepcopy(s.opt_d.state_dict()))
-    return GameState(s.hyper, G, D, opt_g, opt_d, s.rng.clone(), s.step, list(s.losses), list(s.modes), s.z_fixed)
+    return GameState(s.hyper, G, D, s.opt_g.copy_to(G.parameters()), s.opt_d.copy_to(D.parameters()), s.rng.clone(),
+                     s.step, list(s.losses), list(s.modes), s.z_fixed)
 
 
 def with_hyper(s: GameState, h: Hyper) -> GameState:
@@ -199,8 +233,7 @@ def with_hyper(s: GameState, h: Hyper) -> GameState:
     s = clone_state(s)
     s.hyper = h
     for opt, lr in ((s.opt_g, h.lr_g), (s.opt_d, h.lr_d)):
-        for group in opt.param_groups:
-            group["lr"], group["betas"] = lr, (h.beta1, 0.999)
+        opt.lr, opt.betas = lr, (h.beta1, 0.999)
     return s
 
 

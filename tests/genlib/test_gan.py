@@ -131,8 +131,23 @@ def test_one_training_step_is_deterministic_for_a_seed_and_pure():
 def test_new_hyper_parameters_take_effect_without_a_new_game():
     s = gan.new_game(gan.Hyper(batch=32, hidden=8))
     t = gan.train_step(s, gan.Hyper(lr_g=0.05, lr_d=0.02, loss="lsgan", batch=32, hidden=8))
-    assert t.hyper.loss == "lsgan" and t.opt_g.param_groups[0]["lr"] == 0.05 and t.opt_d.param_groups[0]["lr"] == 0.02
-    assert s.opt_g.param_groups[0]["lr"] == 1e-3  # the old state keeps its own
+    assert t.hyper.loss == "lsgan" and t.opt_g.lr == 0.05 and t.opt_d.lr == 0.02
+    assert s.opt_g.lr == 1e-3  # the old state keeps its own
+
+
+def test_the_games_adam_takes_torch_adams_steps():
+    g = torch.Generator().manual_seed(0)
+    a, b = gan.seeded_init(gan.mlp(2, 1, 8, 2), g), gan.seeded_init(gan.mlp(2, 1, 8, 2), g)
+    b.load_state_dict(a.state_dict())
+    ours, theirs = gan.Adam(a.parameters(), 0.01, (0.5, 0.999)), torch.optim.Adam(b.parameters(), 0.01, betas=(0.5, 0.999))
+    x = torch.randn(64, 2, generator=g)
+    for _ in range(5):
+        for net, opt in ((a, ours), (b, theirs)):
+            opt.zero_grad()
+            net(x).pow(2).mean().backward()
+            opt.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(p, q, atol=1e-6)
 
 
 def test_targets_and_ring_modes():
