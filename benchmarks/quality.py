@@ -40,11 +40,11 @@ def main() -> None:
 
     from genlib import data, hub
     from genlib.images import image_grid
-    from genlib.diffusion import GaussianDiffusion, autocast_model
+    from genlib.diffusion import autocast_model, trained_process
     from genlib.metrics import classifier_outputs, fid_from_features, inception_score
 
     torch.set_num_threads(os.cpu_count() or 1)
-    clf, model, d = hub.load("cnn"), hub.load("ddpm"), GaussianDiffusion()
+    clf, model, d = hub.load("cnn"), hub.load("ddpm"), trained_process("ddpm")
     x_test, _ = data.load("mnist", "test", args.data_dir)
     x_train, _ = data.load("mnist", "train", args.data_dir)
     f_test, p_test = classifier_outputs(clf, x_test)

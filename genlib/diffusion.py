@@ -367,6 +367,20 @@ def perturbed(mixture, sigma: float):
     return GaussianMixture(mixture.means, (mixture.stds**2 + sigma**2).sqrt(), mixture.weights)
 
 
+def two_modes():
+    """Song & Ermon's (2019, sec. 3.2) example in the plane: weights 0.8 and 0.2 on two well separated Gaussians.
+    Langevin with the data score keeps whatever split it starts with; annealing recovers 0.8 : 0.2."""
+    from genlib.flow import GaussianMixture
+
+    return GaussianMixture(torch.tensor([[-1.8, -1.8], [1.8, 1.8]]), torch.tensor([0.35, 0.35]), torch.tensor([0.8, 0.2]))
+
+
+def mode_fractions(mixture, x: torch.Tensor) -> torch.Tensor:
+    """The fraction of the points x (N, D) nearest to each component mean (K,): to compare with mixture.weights."""
+    nearest = torch.cdist(x.to(mixture.means.dtype), mixture.means).argmin(dim=1)
+    return torch.bincount(nearest, minlength=len(mixture.weights)).to(torch.float64) / max(1, len(x))
+
+
 def sigma_ladder(sigma_max: float, sigma_min: float, levels: int) -> list[float]:
     """NCSN's noise levels: a geometric sequence from sigma_max down to sigma_min."""
     if not (sigma_max > sigma_min > 0) or levels < 1:
@@ -460,6 +474,16 @@ class VPSDE:
         return PATHS["condot"].score_from_field(u(y, tt), y, tt) / c
 
 
+def trained_process(name: str = "ddpm") -> GaussianDiffusion:
+    """The process the trained model `name` was built for (schedule, target, weighting from its metrics.json via
+    genlib.hub; the original linear / eps process when the record has none or the weights are missing)."""
+    from genlib import hub
+
+    try:
+        return GaussianDiffusion.from_metrics(hub.load_metrics(name))
+    except hub.ModelUnavailable:
+        return GaussianDiffusion()
+
 def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
     """theta_ema <- decay * theta_ema + (1 - decay) * theta (buffers are copied)."""
     with torch.no_grad():
@@ -480,8 +504,10 @@ def autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
     return eps
 
 
-def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int = 50,
-         bfloat16: bool = True) -> torch.Tensor:
+def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
+         bfloat16: bool = True, process: GaussianDiffusion | None = None) -> torch.Tensor:
     """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) from x_T ~ N(0, I) drawn with `seed`
-    (the same starting noise as the flow's draw with that seed), eps_theta under bfloat16 autocast."""
-    return GaussianDiffusion().sample(autocast_model(model, bfloat16), n, sampler=sampler, steps=steps, seed=seed)
+    (the same starting noise as the flow's draw with that seed), the network under bfloat16 autocast, sampled with
+    `process` (default: the shipped ddpm's, trained_process())."""
+    process = process or trained_process("ddpm")
+    return process.sample(autocast_model(model, bfloat16), n, sampler=sampler, steps=steps, eta=eta, seed=seed)

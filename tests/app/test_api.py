@@ -356,3 +356,27 @@ def test_gan_endpoints(server, client):
     assert sheet and "digit 7" in status and "slerp" in status
     sheet, status = client.predict(2, 5, "all", api_name="/gan_nearest")
     assert sheet and "cosine" in status
+
+
+
+def test_score_endpoints(client):
+    svg, status = client.predict("two_modes", 0.3, api_name="/score_field")
+    assert svg.count("<line") > 50 and "σ = 0.3" in status
+    svg, status = client.predict("two_modes", 0.1, 1e9, 50, 0, api_name="/score_langevin")  # a huge step: diverges
+    assert "using 5" in status and "Diverged" in status
+    svg, status = client.predict("two_modes", 0.1, -1, 50, 0, api_name="/score_langevin")  # a negative step
+    assert "using 0.0001" in status and "data weights 0.80 : 0.20" in status
+    one, ann, status = client.predict("two_modes", 0.1, 2.0, 10, 0.01, 40, 0, api_name="/score_annealed")
+    assert one is None and ann is None and "must go down" in status  # a ladder out of order: nothing runs
+    one, ann, status = client.predict("ring8", 3.0, 0.1, 4, 0.01, 40, 0, api_name="/score_annealed")
+    assert "<svg" in one and "<svg" in ann and "annealed over 4 rungs" in status
+    x, x0, status = client.predict(3, 1, 0.16, 2, 0, api_name="/score_sample")
+    assert x and x0 and "level 3/3" in status and "classifier: mean confidence" in status
+    plot, sheet, status = client.predict(2, 0.16, 1, 0, api_name="/score_sweep")
+    assert "<polyline" in plot and sheet and "3 corrector steps" in status
+    img, curves, status = client.predict(5, 300, api_name="/score_schedules")
+    assert img and curves.count("<svg") == 2 and "cosine" in status
+    *figs, status = client.predict("mixture", 40, "learned", 0, api_name="/score_sde")
+    assert all("<polyline" in f for f in figs) and "learned score" in status
+    with pytest.raises(AppError, match="greater than maximum value"):  # sliders refuse out-of-range work up front
+        client.predict(3, 99, 0.16, 2, 0, api_name="/score_sample")

@@ -313,3 +313,21 @@ def test_simclr_tab_temperature_reshapes_the_softmax_in_chinese(browser, server)
         _wait_text(page, "#simclr-views-status", "张图像")
     finally:
         ctx.close()
+
+
+
+def test_score_tab_in_chinese_field_annealing_and_predictor_corrector(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "得分与朗之万动力学", "#score-note")
+        assert page.locator("#score-note .katex").count() > 20
+        page.wait_for_selector("#score-field svg line")
+        _set_number(page, "#score-sigma", "1.5")
+        _wait_text(page, "#score-field-status", "σ = 1.5 时")
+        page.locator("#score-annealed-btn").click()
+        _wait_text(page, "#score-annealed-status", "退火")
+        assert page.locator("#score-ann svg circle").count() > 100
+        page.locator("#score-sample").click()  # the DDPM's network as a score: predictor-corrector, streamed
+        _wait_text(page, "#score-pc-status", "分类器", timeout=90_000)
+    finally:
+        ctx.close()

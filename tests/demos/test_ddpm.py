@@ -15,7 +15,7 @@ def test_forward_frames_are_the_closed_form():
     assert frames.shape == (1001, 28, 28) and frames.dtype == np.uint8
     assert np.array_equal(frames[0], digit)
     eps = torch.randn((1, 1, 28, 28), generator=torch.Generator().manual_seed(0))
-    x500 = ddpm.diffusion.q_sample(data.to_model_range(digit[None]), torch.tensor([499]), eps)
+    x500 = ddpm.process().q_sample(data.to_model_range(digit[None]), torch.tensor([499]), eps)
     assert np.array_equal(frames[500], data.to_uint8(x500[0, 0]))
 
 
@@ -101,4 +101,5 @@ def test_language_switch_renders_every_note(lang):
     assert len(texts) == len(app.TABS) + 1  # every tab's note, then the notation table
     assert ("符号表" in texts[-1]) == (lang == "zh") and "#notation" in texts[0]
     assert ("去噪扩散模型" in texts[0]) == (lang == "zh")
-    assert ("流匹配" in texts[1]) == (lang == "zh") and "arXiv:2506.02070" in texts[1]
+    flow = texts[[tab.TAB_ID for tab in app.TABS].index("flow")]
+    assert ("流匹配" in flow) == (lang == "zh") and "arXiv:2506.02070" in flow

@@ -242,3 +242,13 @@ def test_langevin_corrector_moves_samples_towards_the_data_distribution(target):
     assert stds[3] == pytest.approx(c, rel=0.07)
     with pytest.raises(ValueError):
         next(d.pc_sample_loop(exact, x, snr=0.0))
+
+
+def test_eps_form_weight_is_half_the_drop_in_snr():
+    """With sigma_t^2 = beta_tilde_t, the bound's weight on ||eps - eps_theta||^2 is (SNR_{t-1} / SNR_t - 1) / 2."""
+    d = GaussianDiffusion()
+    i = torch.arange(1, 1000)  # the paper's t = 2 .. T (t = 1 is the decoder term L_0)
+    lam = d.beta[i] ** 2 / (2 * d.beta_tilde[i] * d.alpha[i] * (1 - d.alpha_bar[i]))
+    snr = d.alpha_bar / (1 - d.alpha_bar)
+    assert torch.allclose(lam, 0.5 * (snr[i - 1] / snr[i] - 1), rtol=1e-9)
+    assert lam[0] > 50 * lam[-1]  # the bound weighs the first steps far more than the last ones
