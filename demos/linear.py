@@ -175,7 +175,7 @@ ui.add_strings(
         "linear_msg_stop_ok": "正常", "linear_msg_stop_all": "跑完了全部 400 次迭代",
         "linear_msg_stop_singular": "黑塞矩阵奇异", "linear_msg_stop_overflow": "数值溢出",
         "linear_msg_stop_converged": "已收敛",
-        "linear_msg_newton_stopped": "牛顿法停止：{newton}；GD：{gd}。在没有惩罚项的可分数据上，对数损失没有最小值点：随着 ‖w‖ "
+        "linear_msg_newton_stopped": "牛顿法停止：{newton}；GD：{gd}。在没有惩罚项、线性可分的数据上，对数损失没有最小值点：随着 ‖w‖ "
                                      "增大它一直下降（GD 的 ‖w‖ = {norm:.3g}，还在增大）。请调大 λ。",
         "linear_msg_separable": "数据可分且 λ = 0：不存在有限的最小值点，‖w‖ 一直增大（GD：{iters} 次迭代后为 {norm:.3g}）。"
                                 "调大 λ 才能得到有限的解。",
