@@ -18,9 +18,9 @@ from genlib import images, notes
 
 add_strings(
     en={"ui_arg_digit_index": "digit index", "ui_msg_test_digit": "MNIST test digit #{i} (label {label})",
-        "ui_msg_step": "step {index}/{total}"},
+        "ui_msg_step": "step {index}/{total}", "ui_plot_step": "step", "ui_plot_loss": "loss"},
     zh={"ui_arg_digit_index": "数字序号", "ui_msg_test_digit": "MNIST 测试数字 #{i}（标签 {label}）",
-        "ui_msg_step": "第 {index}/{total} 步"},
+        "ui_msg_step": "第 {index}/{total} 步", "ui_plot_step": "步数", "ui_plot_loss": "损失"},
 )
 
 LATEX = [
@@ -100,8 +100,14 @@ def training_panel(name: str, describe, label_key: str, y: str = "loss") -> None
     and its loss curve, filled when the page loads (so building the app reads no files), or a clear message."""
     summary = gr.Markdown()
     plot = gr.LinePlot(x="step", y=y, label=t(label_key), height=220)
-    gr.on(None, lambda: (training_summary(name, describe), loss_frame(name, y)), None, [summary, plot],
+    gr.on(None, lambda: (training_summary(name, describe), loss_curve(name, y)), None, [summary, plot],
           show_progress="hidden", api_visibility="private")
+
+
+def loss_curve(name: str, y: str = "loss") -> gr.LinePlot:
+    """The loss curve as a LinePlot update whose axis titles are in the request's language (Gradio translates a
+    plot's label, not its axis titles)."""
+    return gr.LinePlot(loss_frame(name, y), x_title=say("ui_plot_step"), y_title=say("ui_plot_loss") if y == "loss" else y)
 
 
 # ---- the digit picker -------------------------------------------------------------------------------------
