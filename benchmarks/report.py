@@ -105,6 +105,26 @@ def registry_section() -> list[str]:
     return out + [""]
 
 
+def ddpm_recipes_section(res: dict) -> list[str]:
+    """The DDPM recipe study (issue 16): schedule x target x weighting at one reduced budget, FID / IS at DDIM-50 and
+    ancestral-1000 with the project's classifier."""
+    if not res:
+        return []
+    out = [f"## DDPM recipe study (`{res['command']}`)", "",
+           f"Each variant: the `ddpm` U-Net and recipe with `--schedule/--target/--weighting`, trained for {res['budget']}. "
+           f"FID against {res['reference']}; DDIM-50 on n = {res['n']}, ancestral-1000 on n = {res['n_ancestral']} "
+           f"samples (small n: FID is biased upwards and only comparable within a column); measured {res['date']}.", "",
+           "| variant | schedule | target | weighting | steps | training | DDIM-50 FID ↓ | DDIM-50 IS ↑ | ancestral-1000 FID ↓ | ancestral-1000 IS ↑ |",
+           "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, v in res["variants"].items():
+        q = v.get("quality", {})
+        d, a = q.get("ddim-50", {}), q.get("ancestral-1000", {})
+        out.append(f"| {name} | {v['schedule']} | {v['target']} | {v['weighting']} | {v['steps']} | {v['train_minutes']} min | "
+                   f"{d.get('fid', '—')} | {d.get('is', '—')} | {a.get('fid', '—')} | {a.get('is', '—')} |")
+    out += ["", "Wall times were measured with one thread while other training runs shared the 2 cores.", ""]
+    return out
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -167,6 +187,7 @@ def main() -> None:
                 lines.append(f"| {m['model']} | `{m['command']}` | {m['dataset']} | {m['epochs']} | {m['steps']} | "
                              f"{m['wall_time_s'] / 60:.1f} min | {json.dumps(m['final'])} |")
         lines += ["", f"Target: DDPM training ≤ 30 minutes — {verdict(ddpm['wall_time_s'] <= 1800)}.", ""]
+    lines += ddpm_recipes_section(_load(RESULTS / "ddpm_recipes.json"))
     lines += flow_section(_load(RESULTS / "flow.json"))
     lines += pixelcnn_section(_load(RESULTS / "pixelcnn.json"))
     lines += transformer_section(_load(RESULTS / "transformer.json"))

@@ -56,7 +56,7 @@ FLOW_UNET = dict(in_channels=1, ch=16, ch_mult=[1, 2, 4], num_res_blocks=1, attn
 MLP_FIELD = dict(dim=2, hidden=256, depth=4, t_dim=32)
 PIXELSNAIL = dict(channels=32, n_blocks=1, n_res=3, n_mix=5, attention=True, d_k=16, d_v=32, dropout=0.0)
 TRANSFORMER = dict(N=2, d_model=64, d_ff=256, h=4, dropout=0.1, norm_first=True, max_len=64)
-DCGAN = dict(z_dim=64, ch=48, num_classes=10)  # genlib.gan.DCGANGenerator
+DCGAN = dict(z_dim=64, ch=32, num_classes=10)  # genlib.gan.DCGANGenerator
 
 def _transformer(task: str, what: str, **defaults) -> ModelSpec:
     """A small encoder-decoder Transformer on a generated sequence task of genlib.data (the Annotated Transformer's
@@ -159,11 +159,12 @@ _specs = [
             "fewer active units).", 10, beta=4.0),
     ModelSpec(
         "gan", "genlib.gan", "DCGANGenerator", DCGAN, "gan",
-        dict(epochs=12, batch_size=64, lr=2e-4, warmup=0, ema_decay=0.999),
+        dict(epochs=6, batch_size=64, lr=2e-4, warmup=0, ema_decay=0.999),
         "genlib-annotated/dcgan-mnist",
-        "The generator G(z, y) of a small class-conditional DCGAN: [z (64-d), one-hot y] -> fc -> 96 x 7 x 7 -> "
+        "The generator G(z, y) of a small class-conditional DCGAN: [z (64-d), one-hot y] -> fc -> 64 x 7 x 7 -> "
         "transposed convolutions with batch norm and ReLU -> (1, 28, 28), tanh. Trained against a projection "
-        "discriminator (strided convolutions, LeakyReLU) with the non-saturating GAN loss; the weights are an EMA copy "
+        "discriminator (strided convolutions, LeakyReLU, spectral normalisation) with the non-saturating GAN loss; the "
+        "weights are an EMA copy "
         "with re-estimated batch-norm statistics. Input z (B, 64), y a LongTensor in [0, 10); output in [-1, 1].",
         metric="fid"),
     _transformer("copy", "up to 10 digits, the first task of the Annotated Transformer, to copy them",
