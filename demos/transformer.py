@@ -95,7 +95,7 @@ ui.add_strings(
         "transformer_msg_noam_title": "Noam: d_model = {d}, warm-up = {w}, factor = {f:g}",
         "transformer_msg_noam": "Peak learning rate {peak:.3g} at step {w} = factor · d_model^-0.5 · warmup^-0.5",
         "transformer_msg_target": "q: {hit:.3g} on the true token (3), {each:.3g} on each other, 0 on padding (0)",
-        "transformer_msg_loss_title": "loss against p(true token)",
+        "transformer_msg_loss_title": "loss against p(true token)", "transformer_msg_target_label": "target distribution",
         "transformer_msg_smoothing": "The loss is smallest at p(true) ≈ {best:.3f} = 1 − ε, not at 1: the model is "
                                      "penalised for over-confidence.",        "transformer_why_needs_number": "'{t}' needs a number before it",
         "transformer_why_and_first": "'and' joins two parts of a number; it cannot come first",
@@ -186,7 +186,7 @@ ui.add_strings(
         "transformer_msg_noam_title": "Noam：d_model = {d}，预热 = {w}，系数 = {f:g}",
         "transformer_msg_noam": "学习率峰值 {peak:.3g} 出现在第 {w} 步 = 系数 · d_model^-0.5 · 预热步数^-0.5",
         "transformer_msg_target": "q：真实词元 (3) 上 {hit:.3g}，其余每个 {each:.3g}，填充 (0) 上为 0",
-        "transformer_msg_loss_title": "损失随 p(真实词元) 的变化",
+        "transformer_msg_loss_title": "损失随 p(真实词元) 的变化", "transformer_msg_target_label": "目标分布",
         "transformer_msg_smoothing": "损失在 p(真实) ≈ {best:.3f} = 1 − ε 处最小，而不是在 1 处：模型会因过度自信而受罚。",        "transformer_why_needs_number": "`{t}` 前面需要一个数",
         "transformer_why_and_first": "`and` 连接一个数的两部分，不能出现在开头",
         "transformer_why_zero_alone": "`zero` 本身就是一个数，不能作为更长短语的一部分",
@@ -425,7 +425,7 @@ def smoothing_view(eps=0.1, vocab=13):
     q = LabelSmoothing(V, padding_idx=0, smoothing=e).target_distribution(torch.tensor([3]))[0].numpy()
     bars = "".join(f'<rect x="{10 + i * 300 / V:.1f}" y="{130 - 110 * v:.1f}" width="{300 / V - 2:.1f}" height="{110 * v:.1f}" '
                    f'fill="{"#2563eb" if i == 3 else "#93c5fd"}"><title>token {i}: {v:.4f}</title></rect>' for i, v in enumerate(q))
-    bar_svg = (f'<svg viewBox="0 0 320 150" width="100%" style="max-width:320px" role="img" aria-label="target distribution">'
+    bar_svg = (f'<svg viewBox="0 0 320 150" width="100%" style="max-width:320px" role="img" aria-label="{ui.say("transformer_msg_target_label")}">'
                f'<text x="10" y="12" font-size="11">{ui.say("transformer_msg_target", hit=1 - e, each=e / (V - 2))}</text>'
                f'{bars}<line x1="8" y1="130" x2="312" y2="130" stroke="#111827"/></svg>')
     p_true = np.linspace(0.01, 0.999, 200)
