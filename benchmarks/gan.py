@@ -77,13 +77,12 @@ def _run_preset(h, steps: int = PRESET_STEPS, every: int = EVERY) -> dict:
 def bench_presets() -> dict:
     import torch
 
-    from demos import gan as tab
     from genlib import gan
 
     torch.set_num_threads(1)
     out = {}
-    runs = dict(tab.PRESETS)
-    runs["gaussian_default"] = dict(tab.PRESETS["healthy"], target="gaussian")  # the oscillation preset's baseline
+    runs = dict(gan.PRESETS)
+    runs["gaussian_default"] = dict(gan.PRESETS["healthy"], target="gaussian")  # the oscillation preset's baseline
     for name, p in runs.items():
         h = gan.Hyper(**p)
         first, second = _run_preset(h), _run_preset(h)

@@ -193,6 +193,7 @@ def main() -> None:
     lines += transformer_section(_load(RESULTS / "transformer.json"))
     lines += cnn_section(_load(RESULTS / "cnn.json"))
     lines += compare_section(_load(RESULTS / "compare.json"))
+    lines += gan_section(_load(RESULTS / "gan.json"), quality)
     lines += rnn_section(_load(RESULTS / "rnn.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
     if analysis.exists():
@@ -438,6 +439,76 @@ def compare_section(board: dict) -> list[str]:
         out.append(f"| {r['family']} | {r['model']} | {r['label']} | {r['fid']} | {r['is']} | {r['classes_covered']} / 10 | "
                    f"{like} | {r['seconds_16']} s | {r['parameters']:,} | {train} |")
     return out + [""]
+
+def gan_section(r: dict, quality: dict) -> list[str]:
+    """The GAN tab (benchmarks/gan.py): the live 2-D game and its presets, the MNIST DCGAN's quality and speed."""
+    if not r:
+        return []
+    cmds = r.get("commands", {})
+    lines = ["## GAN (`python benchmarks/gan.py --data-dir ../shared/data`)", "", f"Machine: {r['machine']}.", ""]
+    if "game" in r:
+        lines += [f"Live 2-D game, one thread, the tab's own frame function in-process (`{cmds.get('game', '')}`); measured "
+                  "while other jobs loaded the shared 2-core machine (1-minute load average in the table):", "",
+                  "| frame | median | p90 | frames/s | updates per frame | n | load | target ≥ 5 frames/s |",
+                  "|---|---:|---:|---:|---:|---:|---:|---|"]
+        for name, g in r["game"].items():
+            lines.append(f"| {name} | {g['median_frame_s'] * 1000:.0f} ms | {g['p90_frame_s'] * 1000:.0f} ms | "
+                         f"{g['frames_per_s']} | {g['updates_per_frame']} | {g['n']} | {g['load_avg_1min']} | "
+                         f"{verdict(g['frames_per_s'] >= 5)} |")
+        lines.append("")
+    if "presets" in r:
+        lines += [f"Presets, 3000 steps each from their seed, run twice (`{cmds.get('presets', '')}`): ring modes covered "
+                  "(≥ 2 % of 300 fixed-z samples within 3σ of a mode) and the distance of the generated mean to the "
+                  "target mean, every 250 steps.", "",
+                  "| preset | target, loss, lr G / lr D | modes covered (every 250 steps) | mean distance, last 1500 steps "
+                  "(mean / max) | replays from its seed |", "|---|---|---|---|---|"]
+        for name, p in r["presets"].items():
+            c = p["controls"]
+            modes = " ".join(map(str, p["modes_covered"])) if "modes_covered" in p else "—"
+            lines.append(f"| {name} | {c['target']}, {c['loss']}, {c['lr_g']:g} / {c['lr_d']:g} | {modes} | "
+                         f"{p['late_mean_distance']} / {p['late_max_distance']} | {'yes' if p['reproducible'] else '**no**'} |")
+        lines.append("")
+    ddim = quality.get("models", {}).get("ddim-50:bfloat16", {}).get("fid") if quality else None
+    if "mnist" in r:
+        m = r["mnist"]
+        lines += [f"MNIST DCGAN (`weights/gan`), n = {m['n']} samples per row, labels 0–9 in turn; FID against "
+                  f"{m['reference']} on the `cnn` classifier's features, IS over {m['splits']} split(s) "
+                  f"(`{cmds.get('mnist', '')}`):", "",
+                  "| samples | FID ↓ | FID, first 500 | IS ↑ | classifier agrees with the label |", "|---|---:|---:|---:|---:|",
+                  f"| real: {m['n']} training images (the floor) | {m['real']['fid_train_vs_test']} | | "
+                  f"{m['real']['is_test']} (test images) | |"]
+        seeds = [k for k in m if k.startswith("seed_")]
+        for k in seeds:
+            s = m[k]
+            lines.append(f"| DCGAN, {k.replace('_', ' ')} | {s['fid']} | {s.get('fid_first_500', '')} | {s['is']} ± {s['is_std']} | "
+                         f"{s['class_accuracy']:.1%} |")
+        best_is = max(m[k]["is"] for k in seeds)
+        fid500 = [m[k]["fid_first_500"] for k in seeds if "fid_first_500" in m[k]]
+        lines += ["", f"- IS {best_is:.2f}: goal ≥ 9.3 — {verdict(best_is >= 9.3)}."]
+        if ddim is not None and fid500:
+            lines.append(f"- FID at n = 500 (the n of the DDPM rows) {max(fid500):.1f} against DDIM-50's {ddim:.1f}: goal below it — "
+                         f"{verdict(max(fid500) < ddim)} (at n = {m['n']}: {max(m[k]['fid'] for k in seeds):.1f}).")
+        nn = m.get("nearest_cosine")
+        if nn:
+            lines.append(f"- Memorisation check ({nn['n']} samples, nearest of the first {nn['pool']:,} training images, "
+                         f"cosine on classifier features): median {nn['generated_median']} for generated digits vs "
+                         f"{nn['test_median']} for held-out test digits; above 0.99: {nn['generated_above_0.99']:.1%} vs "
+                         f"{nn['test_above_0.99']:.1%}.")
+        lines.append("")
+    if "speed" in r:
+        sp = r["speed"]
+        one = sp["threads_1"]["median_ms"]
+        lines += [f"16 samples in-process (`gan.sample`, `{cmds.get('speed', '')}`): {one} ms on one thread, "
+                  f"{sp['threads_2']['median_ms']} ms on two (median of {sp['threads_1']['n']}); target ≤ 20 ms — "
+                  f"{verdict(one <= 20)}.", ""]
+    if "training" in r:
+        t = r["training"]
+        lines += [f"Training: `{t['command']}`, {t['epochs']} epochs ({t['steps']} steps) in {t['wall_time_s'] / 60:.1f} min on "
+                  f"{t['hardware']} while other jobs shared the machine; target ≤ 30 min — "
+                  f"{verdict(t['wall_time_s'] <= 1800)}. Per epoch (EMA generator, n = 1000): "
+                  + "; ".join(f"{e['epoch']}: IS {e['is']}, FID {e['fid']}" for e in t["per_epoch"]) + ".", ""]
+    return lines
+
 
 if __name__ == "__main__":
     main()

@@ -36,13 +36,7 @@ N_REAL = 300
 MAX_N = 64
 WALK_STEPS = 10
 N_NEAREST_POOL = 10_000  # training images searched by the memorisation check (features computed once, on first use)
-# Presets (seed included): each shows its behaviour from its seed; benchmarks/gan.py measures the ring modes covered
-# and the oscillation of the generated mean over time for each.
-PRESETS = {
-    "healthy": dict(target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0),
-    "collapse": dict(target="ring8", loss="nonsaturating", lr_g=1e-2, lr_d=1e-3, d_steps=1, seed=0),
-    "oscillation": dict(target="gaussian", loss="nonsaturating", lr_g=1e-2, lr_d=1e-3, d_steps=1, seed=0),
-}
+PRESETS = gan.PRESETS  # mode collapse and oscillation, each from its seed (measured in benchmarks/gan.py)
 
 ui.add_strings(
     en={
