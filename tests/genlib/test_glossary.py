@@ -38,8 +38,8 @@ def _prose(text: str) -> str:
 
 def _without_code_and_fields(text: str) -> str:
     """A UI string without `code` spans, {field} placeholders (filled with numbers, names or the caller's input) and
-    symbols with a subscript (x_t, S_w, ℓ_rank, F_β: notation, not words)."""
-    return re.sub(r"`[^`]*`|\w*_(?:\w+|\{[^{}]*\})|\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}", " ", text)
+    symbols with a subscript (x_t, S_w, ℓ_rank, F_β) or a capital index (a1…aN): notation, not words."""
+    return re.sub(r"`[^`]*`|\w*_(?:\w+|\{[^{}]*\})|\{[A-Za-z_][A-Za-z0-9_]*(?:[:!][^{}]*)?\}|\b[a-z][A-Z]\b", " ", text)
 
 
 def english_words(text: str) -> set[str]:
