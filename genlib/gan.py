@@ -123,7 +123,7 @@ def modes_covered(points: torch.Tensor, min_share: float = 0.02) -> int:
 
 # ---- the live 2-D game: state, hyper-parameters, one pure step ----------------------------------------------
 # Presets for the tab (seed included). benchmarks/gan.py runs each twice for 3000 steps: "healthy" covers all 8 ring
-# modes, "collapse" (G ten times faster than D) 1 or 2 of them, "oscillation" (the same mismatch on one Gaussian) keeps
+# modes, "collapse" (G ten times faster than D) at most 2 of them, "oscillation" (the same mismatch on one Gaussian) keeps
 # the generated mean swinging around the target.
 PRESETS = {
     "healthy": dict(target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0),
