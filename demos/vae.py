@@ -115,7 +115,7 @@ ui.add_strings(
                              "* KL only: the reconstruction term had weight 0.",
         "vae_msg_no_digit": "No digit yet: pick one with the slider or draw one.",
         "vae_msg_posterior": "{model}: ELBO = {elbo:.1f} nats = E_q log p(x | z) {recon:.1f} − KL {kl:.1f} (from {k} "
-                             "samples z ~ q(z | x)); importance-weighted bound from the same samples L_{k} = {iw:.1f} ≥ "
+                             "samples z ~ q(z | x)); importance-weighted bound from the same samples ℒ_{k} = {iw:.1f} ≥ "
                              "ELBO. {dims}",
         "vae_msg_post_2d": "σ(x) = ({s1:.3f}, {s2:.3f}): the ellipses are 1σ and 2σ of q(z | x) on the map.",
         "vae_msg_post_32": "Dimensions with KL > 0.1 nat for this digit: {active} of {d}.",
@@ -181,7 +181,7 @@ ui.add_strings(
                              "* 只有 KL 项：重构项的权重为 0。",
         "vae_msg_no_digit": "还没有数字：请用滑块选一个，或手写一个。",
         "vae_msg_posterior": "{model}：ELBO = {elbo:.1f} 奈特 = E_q log p(x | z) {recon:.1f} − KL {kl:.1f}（用 {k} 个样本 "
-                             "z ~ q(z | x) 估计）；用同一批样本得到的重要性加权下界 L_{k} = {iw:.1f} ≥ ELBO。{dims}",
+                             "z ~ q(z | x) 估计）；用同一批样本得到的重要性加权下界 ℒ_{k} = {iw:.1f} ≥ ELBO。{dims}",
         "vae_msg_post_2d": "σ(x) = ({s1:.3f}, {s2:.3f})：地图上的两个椭圆是 q(z | x) 的 1σ 与 2σ 范围。",
         "vae_msg_post_32": "对这个数字 KL > 0.1 奈特的维度：{active} 个（共 {d} 个）。",
         "vae_msg_interp": "从数字 A 到内置数字 #{b}（标签 {label}）共 {steps} 个点，{size} 维编码。{gap}",

@@ -380,3 +380,44 @@ def test_score_endpoints(client):
     assert all("<polyline" in f for f in figs) and "learned score" in status
     with pytest.raises(AppError, match="greater than maximum value"):  # sliders refuse out-of-range work up front
         client.predict(3, 99, 0.16, 2, 0, api_name="/score_sample")
+
+
+def test_vae_endpoints(client, tmp_path):
+    ae_map, vae_map, img, status = client.predict("vae2", 0.5, -0.5, api_name="/vae_decode_point")
+    assert ae_map.startswith("<svg") and vae_map.startswith("<svg") and "VAE-2 at z = (0.50, -0.50)" in status
+    assert np.asarray(Image.open(img)).shape[:2] == (112, 112)
+    *_, status = client.predict("ae2", 0.0, 11.0, api_name="/vae_decode_point")
+    assert "AE-2 at z = (0.00, 11.00)" in status
+    *_, status = client.predict("vae2", 11.0, 0.0, api_name="/vae_decode_point")  # inside the slider, outside VAE-2's map
+    assert "z₁: 11 is outside [-4, 4]; using 4" in status
+    with pytest.raises(AppError, match="greater than maximum value"):
+        client.predict("vae2", 1e9, 0.0, api_name="/vae_decode_point")
+    events = _raw_call(client.src, "vae_decode_point", '["vae2", NaN, 0]')  # a script can send NaN
+    assert "z₁: nan is not a number; using 0.0" in events
+    grid, table, status = client.predict("vae32_kl", 4, 0, api_name="/vae_prior")
+    assert "KL only" in status and "| VAE-32 |" in table
+    with pytest.raises(AppError, match="greater than maximum value 36"):
+        client.predict("vae32", 10**4, 0, api_name="/vae_prior")
+    model, status = client.predict(2.6, api_name="/vae_beta")
+    assert model == "vae32_beta4" and "nearest trained β = 4" in status
+    preview, status = client.predict(7, api_name="/vae_pick")
+    assert "#7" in status
+    blank = np.zeros((280, 280, 4), np.uint8)
+    assert "blank" in client.predict(_editor(_png(tmp_path, blank, "blank.png")), api_name="/vae_draw")[-1]
+    big = np.full((3000, 3000, 3), 230, np.uint8)
+    big[400:2600, 1300:1700] = (30, 60, 200)
+    assert "centred" in client.predict(_editor(_png(tmp_path, big, "big.png")), api_name="/vae_draw")[-1]
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image at all")
+    with pytest.raises(AppError):  # a file that is not an image: refused before the callback, as a message
+        client.predict(_editor(gradio_client.handle_file(str(junk))), api_name="/vae_draw")
+    grid, mu_sigma, post_map, status = client.predict("vae2", 8, 0, api_name="/vae_posterior")
+    assert "ℒ_1000" in status and post_map.count("<ellipse") == 2
+    with pytest.raises(AppError, match="greater than maximum value 16"):
+        client.predict("vae32", 10**6, 0, api_name="/vae_posterior")
+    strip, status = client.predict(5, "2", 7, api_name="/vae_interpolate")
+    assert "7 points" in status and "2-D codes" in status
+    grid, status = client.predict(3.0, 6, api_name="/vae_traverse")
+    assert "Rows: dimensions" in status
+    plot, table, status = client.predict(api_name="/vae_few_labels")
+    assert plot.startswith("<svg") and "| pixels |" in table

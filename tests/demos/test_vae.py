@@ -132,7 +132,7 @@ def test_posterior_of_a_bundled_digit(name):
     assert sheet is not None and mu_sigma.startswith("<svg") and "≥ ELBO" in status
     assert (mapped.count("<ellipse") == 2) == (name == "vae2")
     elbo = float(status.split("ELBO = ")[1].split(" nats")[0])
-    iw = float(status.split(f"L_{tab.IW_K} = ")[1].split(" ")[0])
+    iw = float(status.split(f"ℒ_{tab.IW_K} = ")[1].split(" ")[0])
     assert elbo < iw < 0
 
 
