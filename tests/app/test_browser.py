@@ -275,6 +275,64 @@ def test_rnn_tab_streams_text_in_chinese(browser, server):
         ctx.close()
 
 
+def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
+    """Pressing ▶ makes the timer step the game: the generated points move frame after frame; pause stops it."""
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "GAN", "#gan-note")
+        page.wait_for_selector("#gan-frame .gan-frame", timeout=30_000)  # the first frame, drawn on page load
+        step = "() => +(document.querySelector('#gan-frame .gan-frame') || {dataset: {step: -1}}).dataset.step"
+        assert page.evaluate(step) == 0
+        before = page.locator("#gan-frame").inner_html()
+        page.locator("#gan-play").click()
+        page.wait_for_function(f"() => ({step})() >= 24", timeout=30_000)  # three frames or more, with no further click
+        assert page.locator("#gan-frame").inner_html() != before
+        assert "D 的损失" in page.locator("#gan-status").inner_text()
+        page.locator("#gan-pause").click()
+        _wait_text(page, "#gan-status", "暂停")
+        paused = page.evaluate(step)
+        page.wait_for_timeout(1500)
+        assert page.evaluate(step) <= paused + 8  # at most the frame already in flight
+    finally:
+        ctx.close()
+
+
+def test_simclr_tab_temperature_reshapes_the_softmax_in_chinese(browser, server):
+    """The τ slider redraws the anchor's NT-Xent softmax; the status line says the loss in Chinese."""
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "SimCLR（对比学习）", "#simclr-note")
+        _wait_text(page, "#simclr-loss-status", "锚点 a1")
+        before = page.locator("#simclr-softmax").inner_html()
+        assert "τ = 0.5" in before
+        _set_number(page, "#simclr-tau", "0.05")
+        page.wait_for_function("() => document.querySelector('#simclr-softmax').innerHTML.includes('τ = 0.05')",
+                               timeout=30_000)
+        assert page.locator("#simclr-softmax").inner_html() != before
+        assert "损失项" in page.locator("#simclr-loss-status").inner_text()
+        _wait_text(page, "#simclr-views-status", "张图像")
+    finally:
+        ctx.close()
+
+
+
+def test_score_tab_in_chinese_field_annealing_and_predictor_corrector(browser, server):
+    ctx, page = _open(browser, server, "zh-CN")
+    try:
+        _open_tab(page, "得分与朗之万动力学", "#score-note")
+        assert page.locator("#score-note .katex").count() > 20
+        page.wait_for_selector("#score-field svg line")
+        _set_number(page, "#score-sigma", "1.5")
+        _wait_text(page, "#score-field-status", "σ = 1.5 时")
+        page.locator("#score-annealed-btn").click()
+        _wait_text(page, "#score-annealed-status", "退火")
+        assert page.locator("#score-ann svg circle").count() > 100
+        page.locator("#score-sample").click()  # the DDPM's network as a score: predictor-corrector, streamed
+        _wait_text(page, "#score-pc-status", "分类器", timeout=90_000)
+    finally:
+        ctx.close()
+
+
 def test_vae_tab_map_click_decodes_that_point_in_chinese(browser, server):
     """A click on the VAE-2 map sets the sliders to the clicked code and decodes it; the zh-CN page is in Chinese.
     The tab is opened by its link (?tab=vae): with many tabs it may sit in the tab bar's overflow menu."""
