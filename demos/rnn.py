@@ -428,7 +428,7 @@ def records_view():
                     f"<td>{f['val_perplexity']:.2f}</td><td>{'—' if cpu is None else f'{cpu:.1f}'}</td>"
                     f"<td>{f['training_minutes']:.1f}</td><td>{m['steps']}</td>"
                     f"<td>{m['parameters']:,}</td></tr>")
-        if choice.startswith("shakespeare"):
+        if choice.startswith("shakespeare") and len(m["val_curve"][0]) == 4:  # rows with their CPU time
             curves[CELL_NAMES[choice.split("_")[1]]] = m["val_curve"][:-1]  # the last row scores the whole split
     head = "".join(f"<th>{html.escape(ui.say(k))}</th>" for k in cols)
     table = (f"<p>{html.escape(ui.say('rnn_msg_records'))}</p><table><tr>{head}</tr>{''.join(rows)}</table>")
