@@ -338,11 +338,11 @@ def test_gan_endpoints(server, client):
     for _ in range(3):
         frame, status, _ = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
     frame_b, status_b, _ = other.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
-    assert 'data-step="24"' in frame and 'data-step="8"' in frame_b  # each session has its own game
+    assert 'data-step="48"' in frame and 'data-step="16"' in frame_b  # each session has its own game
     frame, status, timer = client.predict("ring8", "lsgan", 0.01, 0.001, 1, 0, True, api_name="/gan_play")
-    assert 'data-step="32"' in frame and timer["active"] is True and "polyline" in frame
+    assert 'data-step="64"' in frame and timer["active"] is True and "polyline" in frame
     status, timer = client.predict(api_name="/gan_pause")
-    assert "paused at step 32" in status and timer["active"] is False
+    assert "paused at step 64" in status and timer["active"] is False
     assert client.predict("oscillation", api_name="/gan_preset")[:3] == ("gaussian", "nonsaturating", 0.01)
     with pytest.raises(AppError, match="greater than maximum value"):  # the slider refuses 1e9 before the callback
         client.predict("ring8", "nonsaturating", 1e9, 0.001, 1, 0, False, api_name="/gan_step")

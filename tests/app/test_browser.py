@@ -276,23 +276,26 @@ def test_rnn_tab_streams_text_in_chinese(browser, server):
 
 
 def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
-    """Pressing ▶ makes the timer step the game: the generated points move frame after frame; pause stops it."""
+    """Opened by a link (?tab=gan, whose primary action resets the game); pressing ▶ makes the timer step the game,
+    the generated points move frame after frame, and pause stops it."""
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        _open_tab(page, "GAN", "#gan-note")
-        page.wait_for_selector("#gan-frame .gan-frame", timeout=30_000)  # the first frame, drawn on page load
+        page.goto(server + "?tab=gan&seed2d=0", wait_until="domcontentloaded")  # the tab may sit in the overflow menu
+        page.wait_for_selector("#gan-note .katex", timeout=60_000)
+        page.wait_for_selector("#gan-frame .gan-frame", timeout=60_000)  # the first frame, drawn on page load
         step = "() => +(document.querySelector('#gan-frame .gan-frame') || {dataset: {step: -1}}).dataset.step"
+        _wait_text(page, "#gan-status", "新的一局")
         assert page.evaluate(step) == 0
         before = page.locator("#gan-frame").inner_html()
         page.locator("#gan-play").click()
-        page.wait_for_function(f"() => ({step})() >= 24", timeout=30_000)  # three frames or more, with no further click
+        page.wait_for_function(f"() => ({step})() >= 48", timeout=60_000)  # three frames or more, with no further click
         assert page.locator("#gan-frame").inner_html() != before
         assert "D 的损失" in page.locator("#gan-status").inner_text()
         page.locator("#gan-pause").click()
         _wait_text(page, "#gan-status", "暂停")
         paused = page.evaluate(step)
         page.wait_for_timeout(1500)
-        assert page.evaluate(step) <= paused + 8  # at most the frame already in flight
+        assert page.evaluate(step) <= paused + 16  # at most the frame already in flight
     finally:
         ctx.close()
 

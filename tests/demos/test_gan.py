@@ -15,16 +15,9 @@ import torch
 from demos import gan as tab
 from demos import ui
 from genlib import gan, hub
+from tests.genlib.test_gan import one_thread  # noqa: F401  (autouse: tiny networks run on one thread)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -128,7 +121,7 @@ def test_junk_target_loss_and_huge_d_steps():
     assert "target" in text and "loss" in text and "D steps" in text and "seed" in text
     h = session.game.hyper
     assert (h.target, h.loss, h.d_steps) == ("ring8", "nonsaturating", tab.MAX_D_STEPS)
-    assert session.game.step == 1  # UPDATES_PER_FRAME // (10 + 1) rounds: the work per frame stays bounded
+    assert session.game.step == tab.UPDATES_PER_FRAME // (tab.MAX_D_STEPS + 1)  # the work per frame stays bounded
 
 
 def test_play_twice_pause_and_reset_during_play():
