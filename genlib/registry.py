@@ -166,7 +166,8 @@ _specs = [
         "discriminator (strided convolutions, LeakyReLU, spectral normalisation) with the non-saturating GAN loss; the "
         "weights are an EMA copy "
         "with re-estimated batch-norm statistics. Input z (B, 64), y a LongTensor in [0, 10); output in [-1, 1].",
-        metric="fid"),
+        metric="fid",
+        options=dict(family="gan", draw="genlib.gan.sample", board={"DCGAN, one pass": {}})),
     _transformer("copy", "up to 10 digits, the first task of the Annotated Transformer, to copy them",
                  epochs=4, batch_size=80, smoothing=0.0, train_size=20_000),
     _transformer("numbers", "English number words, to turn into digits for 0 to 999999: British ('three hundred and "
