@@ -125,6 +125,16 @@ def ddpm_recipes_section(res: dict) -> list[str]:
     return out
 
 
+def vae_section(res: dict) -> list[str]:
+    """The autoencoder / VAE tab (benchmarks/vae.py renders its own section)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.vae import report_section
+
+    return report_section(res)
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
@@ -192,6 +202,7 @@ def main() -> None:
     lines += pixelcnn_section(_load(RESULTS / "pixelcnn.json"))
     lines += transformer_section(_load(RESULTS / "transformer.json"))
     lines += cnn_section(_load(RESULTS / "cnn.json"))
+    lines += vae_section(_load(RESULTS / "vae.json"))
     lines += compare_section(_load(RESULTS / "compare.json"))
     lines += gan_section(_load(RESULTS / "gan.json"), quality)
     lines += rnn_section(_load(RESULTS / "rnn.json"))

@@ -159,6 +159,56 @@ def iw_part(data_dir, k: int, n: int, save_every: int, batch: int, chunk: int) -
                       f"({time.perf_counter() - start:.0f} s)", flush=True)
 
 
+def report_section(res: dict) -> list[str]:
+    """The VAE tab's section of BENCHMARKS.md (benchmarks/report.py calls this with benchmarks/results/vae.json)."""
+    if not res:
+        return []
+    out = ["## Autoencoder / VAE (`python benchmarks/vae.py --data-dir ../shared/data`)", ""]
+    iw = res.get("iw")
+    if iw:
+        full = iw["n"] >= 10_000
+        where = "all 10,000 test images" if full else (f"{iw['n']} of the 10,000 test images (a random subset, seed 0; "
+                                                        f"the full run is `{iw['command']}`)")
+        out += [f"Test log-likelihood bound of `vae32` on dynamically binarised MNIST (the test set binarised once, seed 0), "
+                f"{where}, measured {res.get('date', '?')} on {res.get('machine', '?')} in {iw['seconds'] / 60:.0f} min:", "",
+                "| figure | nats ↓ | ± standard error |", "|---|---:|---:|",
+                f"| −ℒ_{iw['k']} (importance-weighted bound, k = {iw['k']}) | {iw['iw_nll']:.2f} | {iw['iw_se']:.2f} |",
+                f"| −ELBO (one sample per image, same images) | {iw['neg_elbo']:.2f} | {iw['neg_elbo_se']:.2f} |"]
+        out += [f"| anchor: {k} | {v} | |" for k, v in iw["anchors"].items()]
+        partial = "" if full else f" ± {iw['iw_se']:.2f} at n = {iw['n']}"
+        out += ["", f"Goal ≤ {iw['goal']:g} nats: {'met' if iw['met'] else '**missed**'} ({iw['iw_nll']:.2f}{partial}); "
+                f"the bound is {iw['gap']:.2f} nats tighter than the ELBO.", ""]
+    rec = res.get("reconstruction")
+    if rec:
+        out += ["Every model on the 10,000 test images (nats per image; `recon` is −log p(x | code) at the AE's code or "
+                "the VAE's mean μ(x); MSE of the decoded mean image against the grey-level image, per pixel):", "",
+                "| model | recon at the code | MSE | −E_q log p(x∣z) | KL | −ELBO | active units | epochs | training wall "
+                "(CPU) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in rec["rows"]:
+            g = lambda k: f"{r[k]:.2f}" if k in r else "–"  # noqa: E731
+            cpu = f" ({r['train_cpu_time_s'] / 60:.1f})" if r.get("train_cpu_time_s") else ""
+            wall = f"{r['train_wall_time_s'] / 60:.1f}{cpu} min" if r.get("train_wall_time_s") else "–"
+            out.append(f"| {r['model']} | {g('recon_nats')} | {r['recon_mse']:.4f} | {g('elbo_recon_nats')} | {g('kl_nats')} | "
+                       f"{g('neg_elbo')} | {r.get('active_units', '–')} | {r.get('epochs', '–')} | {wall} |")
+        total = sum(r.get("train_wall_time_s") or 0 for r in rec["rows"]) / 60
+        cpu = sum(r.get("train_cpu_time_s") or 0 for r in rec["rows"]) / 60
+        out += ["", f"Training, all eight models: {total:.0f} min wall on the shared 2-core machine (one thread each, two "
+                f"at a time, beside other sessions' jobs), {cpu:.0f} min of CPU (targets: ≤ 45 min together, the big VAE ≤ 15 "
+                f"min; on an idle core the CPU time is the wall time).", ""]
+    few = res.get("few_labels")
+    if few:
+        counts = sorted({r["labels"] for r in few["rows"]})
+        feats = list(dict.fromkeys(r["features"] for r in few["rows"]))
+        acc = {(r["features"], r["labels"]): r for r in few["rows"]}
+        cell = lambda r: f"{r['accuracy']:.3f}" + (f" ± {r['sd']:.3f}" if r.get("sd") else "")  # noqa: E731
+        out += [f"Few labels: {few['classifier']}, trained on class-balanced labelled subsets of the training set "
+                "(mean ± sd over repeated draws), test accuracy on all 10,000 test images:", "",
+                "| features | " + " | ".join(f"{k:,} labels" for k in counts) + " |", "|---|" + "---:|" * len(counts)]
+        out += [f"| {f} | " + " | ".join(cell(acc[(f, k)]) if (f, k) in acc else "–" for k in counts) + " |" for f in feats]
+        out += [""]
+    return out
+
+
 def main(argv=None) -> None:
     global OUT
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -32,7 +32,7 @@ PRIOR_MODELS = ("ae2", "ae32", "vae2", "vae32", "vae32_recon", "vae32_kl", "vae3
 MODELS = PRIOR_MODELS
 MAP_MODELS = ("ae2", "vae2")
 # The square of code space each map shows, [-w, w]^2 (chosen from the trained codes: it holds >= 99 % of them).
-WINDOW = {"ae2": 12.0, "vae2": 4.0}
+WINDOW = {"ae2": 36.0, "vae2": 4.0}
 BETAS = {0.0: "vae32_recon", 0.5: "vae32_beta05", 1.0: "vae32", 4.0: "vae32_beta4"}  # the trained betas at d = 32
 POSTERIOR_MODELS = ("vae2", "vae32", "vae32_beta05", "vae32_beta4")
 LABEL = {"ae2": "AE-2", "ae32": "AE-32", "vae2": "VAE-2", "vae32": "VAE-32", "vae32_recon": "VAE-32 recon only",
@@ -109,10 +109,11 @@ ui.add_strings(
                             "the untrained decoder's grey noise.",
         "vae_msg_prior_recon": "Reconstruction only (β = 0): nothing ties the codes to N(0, I); like an AE, the prior "
                                "lands in holes.",
-        "vae_col_model": "model", "vae_col_beta": "β", "vae_col_recon": "−E_q log p(x|z)", "vae_col_kl": "KL",
-        "vae_col_elbo": "−ELBO", "vae_col_active": "active units", "vae_col_ae_recon": "−log p(x | f(x))",
+        "vae_col_model": "model", "vae_col_beta": "β", "vae_col_recon": "−E_q log p(x ∣ z)", "vae_col_kl": "KL",
+        "vae_col_elbo": "−ELBO", "vae_col_active": "active units", "vae_col_epochs": "epochs",
         "vae_table_caption": "Test set, 10,000 images binarised once (seed 0), nats per image; lower is better. "
-                             "* KL only: the reconstruction term had weight 0.",
+                             "† an AE's reconstruction at its code, −log p(x ∣ f(x)). * KL only: the reconstruction "
+                             "term had weight 0.",
         "vae_msg_no_digit": "No digit yet: pick one with the slider or draw one.",
         "vae_msg_posterior": "{model}: ELBO = {elbo:.1f} nats = E_q log p(x | z) {recon:.1f} − KL {kl:.1f} (from {k} "
                              "samples z ~ q(z | x)); importance-weighted bound from the same samples ℒ_{k} = {iw:.1f} ≥ "
@@ -126,7 +127,7 @@ ui.add_strings(
         "vae_msg_few": "{rows} runs read from benchmarks/results/vae.json, measured on {date}; regenerate with `{command}`.",
         "vae_msg_no_results": "No few-labels results yet: run `{command}`.",
         "vae_msg_bad_results": "The results file could not be read ({error}); run `{command}` again.",
-        "vae_few_plot": "test accuracy vs number of labels (log scale)",
+        "vae_few_plot": "test accuracy vs log₁₀(number of labels)",
         "vae_msg_training": "Weights: `{src}` · {epochs} epochs ({steps} steps) in {minutes:.1f} min on {hardware} · "
                             "**test −ELBO {nelbo:.2f} nats** (recon {recon:.2f} + KL {kl:.2f}), {active} active units",
     },
@@ -175,10 +176,10 @@ ui.add_strings(
         "vae_msg_prior_vae": "KL 项把 q(z | x) 拉向 N(0, I)，所以先验覆盖了真实数字的编码。",
         "vae_msg_prior_kl": "只有 KL 项：每个 q(z | x) 都是 N(0, I)，解码器从未得到梯度，所以每个样本都只是未经训练的解码器输出的灰色噪声。",
         "vae_msg_prior_recon": "只有重构项（β = 0）：没有任何东西把编码与 N(0, I) 联系起来；和 AE 一样，先验落进空洞。",
-        "vae_col_model": "模型", "vae_col_beta": "β", "vae_col_recon": "−E_q log p(x|z)", "vae_col_kl": "KL",
-        "vae_col_elbo": "−ELBO", "vae_col_active": "活跃单元数", "vae_col_ae_recon": "−log p(x | f(x))",
+        "vae_col_model": "模型", "vae_col_beta": "β", "vae_col_recon": "−E_q log p(x ∣ z)", "vae_col_kl": "KL",
+        "vae_col_elbo": "−ELBO", "vae_col_active": "活跃单元数", "vae_col_epochs": "训练轮数",
         "vae_table_caption": "测试集：10,000 张图像，用固定随机种子 0 二值化一次；单位为每张图像的奈特数，越低越好。"
-                             "* 只有 KL 项：重构项的权重为 0。",
+                             "† AE 在其编码处的重构代价 −log p(x ∣ f(x))。* 只有 KL 项：重构项的权重为 0。",
         "vae_msg_no_digit": "还没有数字：请用滑块选一个，或手写一个。",
         "vae_msg_posterior": "{model}：ELBO = {elbo:.1f} 奈特 = E_q log p(x | z) {recon:.1f} − KL {kl:.1f}（用 {k} 个样本 "
                              "z ~ q(z | x) 估计）；用同一批样本得到的重要性加权下界 ℒ_{k} = {iw:.1f} ≥ ELBO。{dims}",
@@ -190,7 +191,7 @@ ui.add_strings(
         "vae_msg_few": "从 `benchmarks/results/vae.json` 读取的 {rows} 组结果，测于 {date}；用 `{command}` 重新生成。",
         "vae_msg_no_results": "还没有少量标签的结果：请运行 `{command}`。",
         "vae_msg_bad_results": "无法读取结果文件（{error}）；请重新运行 `{command}`。",
-        "vae_few_plot": "测试准确率与标签数（对数刻度）",
+        "vae_few_plot": "测试准确率与 log₁₀(标签数)",
         "vae_msg_training": "权重：`{src}` · 训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，硬件 {hardware} · "
                             "**测试集 −ELBO {nelbo:.2f} 奈特**（重构 {recon:.2f} + KL {kl:.2f}），活跃单元 {active} 个",
     },
@@ -217,8 +218,9 @@ def _binary_digit(digit, seed: int) -> torch.Tensor | None:
 
 
 def _metrics(name: str) -> dict:
+    """metrics.json of a model ({} when its weights are missing)."""
     try:
-        return hub.load_metrics(name).get("final", {})
+        return hub.load_metrics(name)
     except hub.ModelUnavailable:
         return {}
 
@@ -368,20 +370,22 @@ def beta_model(beta=1.0):
 
 def terms_table(current: str = "") -> str:
     """Every model's test figures from its metrics.json, as a markdown table (the current model in bold)."""
-    cols = ["model", "beta", "recon", "kl", "elbo", "active"]
-    head = "| " + " | ".join(ui.say(f"vae_col_{k}") for k in cols) + " |\n|" + "---|" * len(cols) + "\n"
+    cols = ["model", "beta", "recon", "kl", "elbo", "active", "epochs"]
+    cell = lambda v: str(v).replace("|", "∣")  # noqa: E731  a bar inside a cell would end it
+    head = "| " + " | ".join(cell(ui.say(f"vae_col_{k}")) for k in cols) + " |\n|" + "---|" * len(cols) + "\n"
     rows = []
     for name in PRIOR_MODELS:
-        m = _metrics(name)
-        spec_beta = f"{registry.get(name).defaults.get('beta', 1.0):g}" + (" *" if name == "vae32_kl" else "")
+        record = _metrics(name)
+        m, epochs = record.get("final", {}), str(record.get("epochs", "–"))
         if name.startswith("ae"):
-            cells = [LABEL[name], "–", f"{m['recon_nats']:.2f} ({ui.say('vae_col_ae_recon')})" if m else "–", "–", "–", "–"]
+            cells = [LABEL[name], "–", f"{m['recon_nats']:.2f} †" if m else "–", "–", "–", "–", epochs]
         else:
-            cells = [LABEL[name], spec_beta] + [f"{m[k]:.2f}" if k in m else "–" for k in ("elbo_recon_nats", "kl_nats", "neg_elbo")] \
-                + [str(m.get("active_units", "–"))]
+            beta = f"{registry.get(name).defaults.get('beta', 1.0):g}" + (" *" if name == "vae32_kl" else "")
+            cells = [LABEL[name], beta] + [f"{m[k]:.2f}" if k in m else "–" for k in ("elbo_recon_nats", "kl_nats", "neg_elbo")] \
+                + [str(m.get("active_units", "–")), epochs]
         if name == current:
             cells = [f"**{v}**" for v in cells]
-        rows.append("| " + " | ".join(cells) + " |")
+        rows.append("| " + " | ".join(cell(v) for v in cells) + " |")
     return head + "\n".join(rows) + "\n\n" + ui.say("vae_table_caption")
 
 

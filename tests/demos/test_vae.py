@@ -105,8 +105,9 @@ def test_the_kl_only_model_draws_untrained_grey():
 def test_prior_clamps_and_the_table_reads_the_test_terms():
     grid, table, status = tab.prior_samples("vae32", 10**6, -4)
     assert "samples: 1000000 is outside [1, 36]" in status and "seed: -4 is outside" in status
-    m = hub.load_metrics("vae32")["final"]
-    assert f"{m['neg_elbo']:.2f}" in table and f"{m['kl_nats']:.2f}" in table
+    m = hub.load_metrics("vae32")
+    assert f"{m['final']['neg_elbo']:.2f}" in table and f"{m['final']['kl_nats']:.2f}" in table
+    assert f"| {m['epochs']} |" in table.replace("**", "")
 
 
 @pytest.mark.parametrize("beta,name,nearest", [(0, "vae32_recon", False), (0.5, "vae32_beta05", False),
@@ -118,11 +119,12 @@ def test_beta_switch_picks_the_nearest_trained_beta(beta, name, nearest):
 
 
 def test_beta_trades_reconstruction_for_kl_on_the_test_set():
-    """The beta-VAE pair and the beta = 1 model on the test set: a larger beta pays less KL and more reconstruction."""
-    terms = {b: hub.load_metrics(name)["final"] for b, name in tab.BETAS.items()}
-    assert terms[0.5]["kl_nats"] > terms[1.0]["kl_nats"] > terms[4.0]["kl_nats"]
-    assert terms[0.5]["elbo_recon_nats"] < terms[1.0]["elbo_recon_nats"] < terms[4.0]["elbo_recon_nats"]
-    assert terms[0.0]["kl_nats"] > terms[0.5]["kl_nats"]  # reconstruction only: nothing holds the KL down
+    """beta = 0, 0.5, 4 at d = 32, trained alike (8-10 epochs), on the test set: a larger beta pays less KL and more
+    reconstruction. (The beta = 1 model, VAE-32, trained 80 epochs and is left out of the ordering.)"""
+    terms = {b: hub.load_metrics(name)["final"] for b, name in tab.BETAS.items() if b != 1.0}
+    assert terms[0.0]["kl_nats"] > terms[0.5]["kl_nats"] > terms[4.0]["kl_nats"]
+    assert terms[0.0]["elbo_recon_nats"] < terms[0.5]["elbo_recon_nats"] < terms[4.0]["elbo_recon_nats"]
+    assert hub.load_metrics("vae32_beta4")["final"]["active_units"] < hub.load_metrics("vae32_beta05")["final"]["active_units"]
 
 
 @pytest.mark.parametrize("name", tab.POSTERIOR_MODELS)
