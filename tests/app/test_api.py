@@ -308,8 +308,11 @@ def test_compare_endpoints(client):
 
 
 def test_rnn_endpoints(client):
-    text, chart, status = client.predict("shakespeare_lstm", "ROMEO:", 0.8, 5, 40, 1, api_name="/rnn_sample")
-    assert text.startswith("ROMEO:") and len(text) == 46 and "<svg" in chart and "40/40 characters ✓" in status
+    job = client.submit("shakespeare_lstm", "ROMEO:", 0.8, 5, 120, 1, api_name="/rnn_sample")
+    text, chart, status = job.result()
+    assert text.startswith("ROMEO:") and len(text) == 126 and "<svg" in chart and "120/120 characters ✓" in status
+    lengths = [len(frame[0]) for frame in job.outputs()]  # streamed: the text grows frame by frame
+    assert len(lengths) >= 20 and lengths == sorted(lengths) and lengths[0] < lengths[-1] == 126
     text, _, status = client.predict("shakespeare_gru", "x" * 10_000 + "😀", 1.0, 0, 10, 0, api_name="/rnn_sample")
     assert "10001 characters; the model reads the last 400" in status and len(text) == 409  # the emoji was left out
     _, _, status = client.predict("shakespeare_rnn", "", 0.5, 0, 10, 0, api_name="/rnn_sample")
