@@ -204,6 +204,7 @@ def main() -> None:
     lines += cnn_section(_load(RESULTS / "cnn.json"))
     lines += vae_section(_load(RESULTS / "vae.json"))
     lines += compare_section(_load(RESULTS / "compare.json"))
+    lines += simclr_section(_load(RESULTS / "simclr.json"))
     lines += gan_section(_load(RESULTS / "gan.json"), quality)
     lines += rnn_section(_load(RESULTS / "rnn.json"))
     analysis = ROOT / "benchmarks" / "ANALYSIS.md"  # hand-written reading of the figures above
@@ -519,6 +520,38 @@ def gan_section(r: dict, quality: dict) -> list[str]:
                   f"{verdict(t['wall_time_s'] <= 1800)}. Per epoch (EMA generator, n = 1000): "
                   + "; ".join(f"{e['epoch']}: IS {e['is']}, FID {e['fid']}" for e in t["per_epoch"]) + ".", ""]
     return lines
+
+
+def simclr_section(res: dict) -> list[str]:
+    """The SimCLR tab (issue 12): linear probe on frozen h, z and pixels at three label budgets, k-NN, the anchor."""
+    if not res:
+        return []
+    names = {"h": "h = f(x) (SimCLR)", "z": "z = g(h) (SimCLR)", "pixels": "raw pixels"}
+    cols = [f"{k} per class" if k != "all" else "all labels" for k in res["budgets"]]
+    t = res["train"]
+    cpu = t.get("cpu_time_s") or _load(ROOT / "weights" / "simclr" / "metrics.json").get("cpu_time_s", float("nan"))
+    out = [f"## SimCLR on Fashion-MNIST (`{res['command']}`)", "",
+           f"Measured {res['date']} on {res['machine']}. Linear probe: multinomial logistic regression on standardised "
+           f"frozen features, L2 strength chosen from {res['lambdas']} on {res['val_images']} held-out training images, "
+           f"test accuracy on all {res['n_test']} test images; the 10- and 100-per-class budgets are the mean of three "
+           "seeded draws. k-NN: k = 20, cosine, all labels. Weights: "
+           f"`{t['command']}` ({t['wall_time_s'] / 60:.1f} min on {t['hardware']}, batch {t['batch_size']}, τ = {t['tau']}).", "",
+           "| features | " + " | ".join(cols) + " | k-NN (k = 20) |", "|---|" + "---:|" * (len(cols) + 1)]
+    for f, label in names.items():
+        out.append(f"| {label} | " + " | ".join(f"{res['probe'][f][k]['mean']:.4f}" for k in res["budgets"])
+                   + f" | {res['knn20'][f]:.4f} |")
+    if res.get("supervised"):
+        sup = res["supervised"]
+        out.append(f"| the same CNN trained supervised end to end ({sup['epochs']} epochs, {sup['train_images']} labels, "
+                   f"{sup['wall_time_s'] / 60:.1f} min) | | | {sup['test_accuracy']:.4f} | |")
+    h_all = res["probe"]["h"]["all"]["mean"]
+    out += ["", f"- Linear probe on h, all labels: {h_all:.4f} (goal ≥ {res['target']}: {verdict(res['met'])})",
+            f"- h beats z at every label budget: {verdict(res['h_beats_z'])}; h beats raw pixels at every label budget: "
+            f"{verdict(res['h_beats_pixels'])}",
+            f"- Training ≤ 30 min on the reference 2-core CPU: {verdict(t['wall_time_s'] <= 1800)} "
+            f"({t['wall_time_s'] / 60:.1f} min of wall time on one thread of a CPU shared with other jobs; the process "
+            f"got {cpu / 60:.1f} min of CPU, and the run stops training after --minutes)", ""]
+    return out
 
 
 if __name__ == "__main__":

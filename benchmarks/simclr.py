@@ -113,7 +113,7 @@ def main(argv=None) -> dict:
         "h_beats_pixels": all(probe["h"][k]["mean"] > probe["pixels"][k]["mean"] for k in keys),
         "singular_values_g_W1": [round(v, 5) for v in simclr.head_singular_values(model).tolist()],
         "embed_train_test_s": round(embed_s, 1), "wall_time_s": round(time.perf_counter() - start, 1),
-        "train": {k: metrics.get(k) for k in ("command", "wall_time_s", "hardware", "batch_size", "tau")}
+        "train": {k: metrics.get(k) for k in ("command", "wall_time_s", "cpu_time_s", "hardware", "batch_size", "tau")}
                  | {"final": metrics.get("final")},
     }
     write_gallery(x_test, y_test)

@@ -472,7 +472,6 @@ def build() -> gr.Markdown:
             seed = gr.Number(0, precision=0, label=ui.t("simclr_seed"), elem_id="simclr-seed")
         augs = gr.CheckboxGroup(ui.choices("simclr_aug", AUGS), value=AUGS, label=ui.t("simclr_augs"),
                                 elem_id="simclr-augs")
-        ui.share_link(TAB_ID, {"n": n, "seed": seed})
         sheet = ui.pixels("simclr_views_img", 240, elem_id="simclr-views")
         views_status = ui.status_line(elem_id="simclr-views-status")
 
@@ -481,6 +480,7 @@ def build() -> gr.Markdown:
         with gr.Row():
             anchor = gr.Slider(0, 2 * MAX_N - 1, value=0, step=1, label=ui.t("simclr_anchor"), elem_id="simclr-anchor")
             tau = gr.Slider(TAU_MIN, 2.0, value=0.5, step=0.01, label=ui.t("simclr_tau"), elem_id="simclr-tau")
+        ui.share_link(TAB_ID, {"n": n, "seed": seed, "anchor": anchor, "tau": tau})
         heat = gr.HTML(elem_id="simclr-similarity")
         softmax = gr.HTML(elem_id="simclr-softmax")
         loss_status = ui.status_line(elem_id="simclr-loss-status")

@@ -424,3 +424,26 @@ def test_vae_endpoints(client, tmp_path):
     assert "Rows: dimensions" in status
     plot, table, status = client.predict(api_name="/vae_few_labels")
     assert plot.startswith("<svg") and "| pixels |" in table
+
+
+def test_simclr_endpoints(client):
+    sheet, status = client.predict(4, 3, ["crop", "flip"], api_name="/simclr_views")
+    assert sheet and "4 images" in status and "random resized crop, horizontal flip" in status
+    heat, bars, status = client.predict(4, 3, ["crop", "flip"], 5, 0.2, api_name="/simclr_loss")
+    assert heat.startswith("<svg") and "★" in bars and "Anchor b2: positive a2" in status and "rank" in status
+    with pytest.raises(AppError, match="greater than maximum value 12"):  # a batch of 500: refused before the callback
+        client.predict(500, 0, ["crop"], 0, 0.5, api_name="/simclr_loss")
+    with pytest.raises(AppError, match="less than minimum value 0.01"):  # tau = 0
+        client.predict(4, 0, ["crop"], 0, 0.0, api_name="/simclr_loss")
+    with pytest.raises(AppError):  # not one of the augmentations
+        client.predict(4, 0, ["solarize"], api_name="/simclr_views")
+    _, _, status = client.predict(2, 0, [], 20, 1.0, api_name="/simclr_loss")
+    assert "anchor: 20 is outside [0, 3]" in status
+    out = client.predict(7, api_name="/simclr_pick")
+    assert "Fashion-MNIST test item #7" in str(out)
+    sheet, status = client.predict(api_name="/simclr_neighbours")
+    assert sheet and "Neighbours sharing its class" in status
+    h_map, px_map, legend, status = client.predict(api_name="/simclr_space")
+    assert h_map.count("<circle") == 1000 and "PCA" in px_map and "1000 test images" in status
+    bars, sv, status = client.predict(api_name="/simclr_probe")
+    assert bars.count("<rect") == 9 and "<polyline" in sv and "benchmarks/simclr.py" in status

@@ -301,11 +301,13 @@ def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
 
 
 def test_simclr_tab_temperature_reshapes_the_softmax_in_chinese(browser, server):
-    """The τ slider redraws the anchor's NT-Xent softmax; the status line says the loss in Chinese."""
+    """Opened by a link that sets the anchor; the τ slider redraws the anchor's NT-Xent softmax; the status line says
+    the loss in Chinese."""
     ctx, page = _open(browser, server, "zh-CN")
     try:
-        _open_tab(page, "SimCLR（对比学习）", "#simclr-note")
-        _wait_text(page, "#simclr-loss-status", "锚点 a1")
+        page.goto(server.rstrip("/") + "/?tab=simclr&anchor=2", wait_until="domcontentloaded")  # may sit in the overflow menu
+        page.wait_for_selector("#simclr-note .katex", timeout=60_000)
+        _wait_text(page, "#simclr-loss-status", "锚点 a3")
         before = page.locator("#simclr-softmax").inner_html()
         assert "τ = 0.5" in before
         _set_number(page, "#simclr-tau", "0.05")
