@@ -426,7 +426,7 @@ def test_vae_endpoints(client, tmp_path):
     assert plot.startswith("<svg") and "| pixels |" in table
 
 
-def test_simclr_endpoints(client):
+def test_simclr_endpoints(client, tmp_path):
     sheet, status = client.predict(4, 3, ["crop", "flip"], api_name="/simclr_views")
     assert sheet and "4 images" in status and "random resized crop, horizontal flip" in status
     heat, bars, status = client.predict(4, 3, ["crop", "flip"], 5, 0.2, api_name="/simclr_loss")
@@ -443,6 +443,13 @@ def test_simclr_endpoints(client):
     assert "Fashion-MNIST test item #7" in str(out)
     sheet, status = client.predict(api_name="/simclr_neighbours")
     assert sheet and "Neighbours sharing its class" in status
+    blank = np.zeros((280, 280, 4), np.uint8)
+    assert "blank" in str(client.predict(_editor(_png(tmp_path, blank, "blank.png")), api_name="/simclr_draw"))
+    shirt = np.full((280, 280, 3), 255, np.uint8)
+    shirt[40:240, 70:210] = 0
+    assert "your drawing" in str(client.predict(_editor(_png(tmp_path, shirt, "shirt.png")), api_name="/simclr_draw"))
+    sheet, status = client.predict(api_name="/simclr_neighbours")  # the session's item is now the drawing
+    assert sheet and "Query: your drawing" in status
     h_map, px_map, legend, status = client.predict(api_name="/simclr_space")
     assert h_map.count("<circle") == 1000 and "PCA" in px_map and "1000 test images" in status
     bars, sv, status = client.predict(api_name="/simclr_probe")
