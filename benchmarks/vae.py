@@ -131,14 +131,14 @@ def _balanced(y: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.concatenate([rng.choice(np.nonzero(y == c)[0], count // 10, replace=False) for c in range(10)])
 
 
-def iw_part(data_dir, k: int, n: int, save_every: int, batch: int, chunk: int) -> None:
+def iw_part(data_dir, k: int, n: int, save_every: int, batch: int, chunk: int, start: int = 0) -> None:
     from genlib import hub, vae
     from genlib.recipes.vae import mean_and_se
 
     model = hub.load("vae32")
     x_bin, _, _ = _test_set(data_dir)
-    order = torch.randperm(len(x_bin), generator=torch.Generator().manual_seed(0))[: min(n, len(x_bin))]
-    g = torch.Generator().manual_seed(1)
+    order = torch.randperm(len(x_bin), generator=torch.Generator().manual_seed(0))[: min(n, len(x_bin))][start:]
+    g = torch.Generator().manual_seed(1 + start)  # a second worker (--start) draws its own samples
     iw, elbo, start = [], [], time.perf_counter()
     with torch.no_grad():
         for i in range(0, len(order), batch):
@@ -149,7 +149,7 @@ def iw_part(data_dir, k: int, n: int, save_every: int, batch: int, chunk: int) -
             if done % save_every < batch or done == len(order):
                 a, e = np.concatenate(iw), np.concatenate(elbo)
                 (m, se), (me, see) = mean_and_se(a), mean_and_se(e)
-                _merge("iw", {"model": "vae32", "k": k, "n": int(done), "n_target": len(order),
+                _merge("iw", {"model": "vae32", "k": k, "n": int(done), "n_target": len(order), "start": start,
                               "iw_nll": round(m, 3), "iw_se": round(se, 3), "neg_elbo": round(me, 3),
                               "neg_elbo_se": round(see, 3), "gap": round(me - m, 3), "goal": GOAL_NATS,
                               "met": m <= GOAL_NATS, "anchors": ANCHORS, "seconds": round(time.perf_counter() - start, 1),
@@ -157,6 +157,21 @@ def iw_part(data_dir, k: int, n: int, save_every: int, batch: int, chunk: int) -
                               "command": f"python benchmarks/vae.py --data-dir ../shared/data --iw --k {k} --n {n}"})
                 print(f"{done}/{len(order)} images: -L_{k} = {m:.3f} ± {se:.3f}, -ELBO = {me:.3f} ± {see:.3f} "
                       f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+def combine_iw(paths: list[str]) -> dict:
+    """Pool the "iw" records of workers that measured disjoint parts of the random order (--start): the mean over all
+    their images and its standard error, from each part's n, mean and standard error."""
+    parts = [json.loads(Path(p).read_text(encoding="utf-8"))["iw"] for p in paths]
+    n = sum(p["n"] for p in parts)
+    out = dict(parts[0], n=n, start=0, workers=len(parts), seconds=max(p["seconds"] for p in parts))
+    for mean_key, se_key in (("iw_nll", "iw_se"), ("neg_elbo", "neg_elbo_se")):
+        m = sum(p["n"] * p[mean_key] for p in parts) / n
+        ss = sum((p["n"] - 1) * p["n"] * p[se_key] ** 2 + p["n"] * (p[mean_key] - m) ** 2 for p in parts)
+        out[mean_key], out[se_key] = round(m, 3), round(float(np.sqrt(ss / (n - 1) / n)), 3)
+    out["gap"] = round(out["neg_elbo"] - out["iw_nll"], 3)
+    out["met"] = out["iw_nll"] <= GOAL_NATS
+    return out
 
 
 def report_section(res: dict) -> list[str]:
@@ -220,6 +235,8 @@ def main(argv=None) -> None:
     p.add_argument("--k", type=int, default=5000)
     p.add_argument("--n", type=int, default=10_000, help="test images for the IW bound (a random subset below 10,000)")
     p.add_argument("--save-every", type=int, default=200)
+    p.add_argument("--start", type=int, default=0, help="begin at this position of the random order (a second worker)")
+    p.add_argument("--combine", nargs="+", metavar="JSON", help="pool the IW records of these files into --out")
     p.add_argument("--batch", type=int, default=20, help="images per IW batch")
     p.add_argument("--chunk", type=int, default=500, help="samples per IW chunk (memory ~ chunk x batch x 784 floats)")
     p.add_argument("--labels", type=int, nargs="+", default=list(LABEL_COUNTS), help="label counts (few labels)")
@@ -229,6 +246,9 @@ def main(argv=None) -> None:
     OUT = Path(args.out) if args.out else OUT
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.combine:
+        _merge("iw", combine_iw(args.combine))
+        return
     every = not (args.codes or args.recon or args.few_labels or args.iw)
     if args.codes or every:
         codes_part(args.data_dir)
@@ -237,7 +257,7 @@ def main(argv=None) -> None:
     if args.few_labels or every:
         few_labels_part(args.data_dir, tuple(args.labels))
     if args.iw or every:
-        iw_part(args.data_dir, args.k, args.n, args.save_every, args.batch, args.chunk)
+        iw_part(args.data_dir, args.k, args.n, args.save_every, args.batch, args.chunk, args.start)
 
 
 if __name__ == "__main__":
