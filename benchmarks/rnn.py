@@ -3,7 +3,8 @@ steps, parameters, wall time from metrics.json), the Tang model's validation los
 meet the quatrain form (and that masked ones always do), dh_T/ds_t at a few distances for the three cells on the
 tab's default text, and the sampling speed. Writes benchmarks/results/rnn.json.
 
-    python benchmarks/rnn.py --data-dir ../shared/data [--poems 200] [--threads 1]
+    python benchmarks/rnn.py --data-dir ../shared/data [--poems 200] [--threads 1] [--models rnn lstm tang]
+(--models measures only those and keeps the other entries of an existing results file)
 """
 from __future__ import annotations
 
@@ -31,13 +32,17 @@ def main(argv=None) -> dict:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--poems", type=int, default=200, help="unconstrained and masked poems sampled")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--models", nargs="*", default=[*SHAKESPEARE, "tang"], choices=[*SHAKESPEARE, "tang"])
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    out = {"shakespeare": {}, "goal_nats_per_char": GOAL}
+    path = RESULTS / "rnn.json"
+    everything = set(args.models) == {*SHAKESPEARE, "tang"}
+    out = {"shakespeare": {}} if everything or not path.exists() else json.loads(path.read_text(encoding="utf-8"))
+    out["goal_nats_per_char"] = GOAL
     _, val_text = corpus_splits("shakespeare", args.data_dir)
     from demos.rnn import DEFAULT_GRAD_TEXT
 
-    for kind in SHAKESPEARE:
+    for kind in [k for k in SHAKESPEARE if k in args.models]:
         name = f"rnn_shakespeare_{kind}"
         try:
             model = hub.load(name)
@@ -65,7 +70,7 @@ def main(argv=None) -> dict:
         out["best"] = {"cell": best["cell"], "val_nats_per_char": best["val_nats_per_char"],
                        "met": best["val_nats_per_char"] <= GOAL}
     try:
-        tang = hub.load("rnn_tang_lstm")
+        tang = hub.load("rnn_tang_lstm") if "tang" in args.models else None
     except hub.ModelUnavailable as err:
         print(f"rnn_tang_lstm: {err}")
         tang = None
@@ -95,7 +100,7 @@ def main(argv=None) -> dict:
         print(f"rnn_tang_lstm: {val:.4f} nats/char; free poems regular {out['tang']['free_regular_share']:.2%}, "
               f"quatrains {out['tang']['free_quatrain_share']:.2%}; masked {masked_ok}/{args.poems}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "rnn.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
 
 
