@@ -36,7 +36,8 @@ OUT = ROOT / "benchmarks" / "results" / "vae.json"
 GOAL_NATS = 88.0  # issue 10
 ANCHORS = {"VAE, IWAE paper table 1 (k = 5000)": 86.76, "IWAE k = 50, same table": 84.78}
 RECON_MODELS = ("ae2", "ae32", "vae2", "vae32", "vae32_recon", "vae32_kl", "vae32_beta05", "vae32_beta4")
-FEATURES = {"pixels": None, "AE-32 codes": "ae32", "VAE-32 μ": "vae32", "AE-2 codes": "ae2", "VAE-2 μ": "vae2"}
+FEATURES = {"pixels": None, "AE-32 codes": "ae32", "VAE-32 μ": "vae32", "VAE-32 μ, active units": "vae32:active",
+            "AE-2 codes": "ae2", "VAE-2 μ": "vae2"}
 LABEL_COUNTS = (10, 100, 1000, 60000)
 REPEATS = {10: 10, 100: 5, 1000: 3}  # draws of the labelled set (other counts: one)
 
@@ -90,7 +91,7 @@ def recon_part(data_dir) -> None:
     _merge("reconstruction", {"rows": rows, "n_test": len(x_bin)})
 
 
-def few_labels_part(data_dir, counts=LABEL_COUNTS) -> None:
+def few_labels_part(data_dir, counts=LABEL_COUNTS, only: list[str] | None = None) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -101,13 +102,19 @@ def few_labels_part(data_dir, counts=LABEL_COUNTS) -> None:
     x_te, y_te = data.load("mnist", "test", data_dir)
     x_tr, x_te = to_unit(x_tr), to_unit(x_te)
     y_tr, y_te = y_tr.numpy(), y_te.numpy()
-    rows = []
+    old = json.loads(OUT.read_text(encoding="utf-8")).get("few_labels", {}).get("rows", []) if OUT.exists() else []
+    rows = [r for r in old if only and r["features"] not in only]  # --features: redo those, keep the others
     for feature, name in FEATURES.items():
+        if only and feature not in only:
+            continue
         if name is None:
             f_tr, f_te = x_tr.flatten(1).numpy(), x_te.flatten(1).numpy()
         else:  # the encoder reads grey levels here (a fixed input, no binarisation noise in the features)
-            model = hub.load(name)
+            model = hub.load(name.split(":")[0])
             f_tr, f_te = codes(model, x_tr).numpy(), codes(model, x_te).numpy()
+            if name.endswith(":active"):  # inactive units (Cov_x mu_j <= 0.01) would be standardised into pure noise
+                keep = f_tr.var(0) > 0.01
+                f_tr, f_te = f_tr[:, keep], f_te[:, keep]
         for count in counts:
             accs = []
             for rep in range(REPEATS.get(count, 1)):
@@ -240,6 +247,7 @@ def main(argv=None) -> None:
     p.add_argument("--batch", type=int, default=20, help="images per IW batch")
     p.add_argument("--chunk", type=int, default=500, help="samples per IW chunk (memory ~ chunk x batch x 784 floats)")
     p.add_argument("--labels", type=int, nargs="+", default=list(LABEL_COUNTS), help="label counts (few labels)")
+    p.add_argument("--features", nargs="+", choices=list(FEATURES), help="few labels: only these rows (the rest kept)")
     p.add_argument("--out", default=None, help="the results file (default benchmarks/results/vae.json)")
     p.add_argument("--threads", type=int, default=0)
     args = p.parse_args(argv)
@@ -255,7 +263,7 @@ def main(argv=None) -> None:
     if args.recon or every:
         recon_part(args.data_dir)
     if args.few_labels or every:
-        few_labels_part(args.data_dir, tuple(args.labels))
+        few_labels_part(args.data_dir, tuple(args.labels), args.features)
     if args.iw or every:
         iw_part(args.data_dir, args.k, args.n, args.save_every, args.batch, args.chunk, args.start)
 

@@ -555,10 +555,9 @@ def build() -> gr.Markdown:
             prior_model = gr.Radio([(LABEL[m], m) for m in PRIOR_MODELS], value="vae32", label=ui.t("vae_prior_model"))
             beta = gr.Slider(0.0, 4.0, value=1.0, step=0.5, label=ui.t("vae_beta"), elem_id="vae-beta")
         n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_N)
-        with gr.Row():
-            prior_grid = ui.pixels("vae_prior_grid", 300, elem_id="vae-prior-grid")
-            table = gr.Markdown(elem_classes=["stats"], elem_id="vae-terms")
+        prior_grid = ui.pixels("vae_prior_grid", 300, elem_id="vae-prior-grid")
         prior_status = ui.status_line(elem_id="vae-prior-status")
+        table = gr.Markdown(elem_classes=["stats"], elem_id="vae-terms")
 
         gr.Markdown(ui.t("vae_posterior_h"))
         picker = ui.digit_picker()

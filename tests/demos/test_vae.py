@@ -217,3 +217,17 @@ def test_chinese_status_lines():
         *_, status = tab.decode_point("vae2", 0.0, 0.0)
         assert "解码器给出的均值图像" in status
         assert "随机种子" in tab.prior_samples("vae32", 4, 0)[-1]
+
+
+def test_the_notes_quote_the_measured_few_labels_figures():
+    """Every few-labels percentage the notes quote is in benchmarks/results/vae.json (rounded to 0.1 %)."""
+    rows = json.loads(tab.RESULTS.read_text(encoding="utf-8"))["few_labels"]["rows"]
+    acc = {(r["features"], r["labels"]): f"{100 * r['accuracy']:.1f} %" for r in rows}
+    quoted = [("AE-32 codes", 10), ("pixels", 10), ("AE-32 codes", 100), ("pixels", 100), ("AE-32 codes", 1000),
+              ("pixels", 1000), ("pixels", 60000), ("AE-32 codes", 60000), ("VAE-32 μ", 10)]
+    for lang in ("en", "zh"):
+        text = (tab.RESULTS.parents[2] / "notes" / lang / "vae.md").read_text(encoding="utf-8")
+        for key in quoted:
+            assert acc[key] in text, (lang, key, acc[key])
+        active = [acc[("VAE-32 μ, active units", k)].removesuffix(" %") for k in (10, 100, 1000, 60000)]
+        assert " / ".join(active[:3]) in text.replace(" % / ", " / ")
