@@ -127,7 +127,7 @@ ui.add_strings(
         "vae_msg_few": "{rows} runs read from benchmarks/results/vae.json, measured on {date}; regenerate with `{command}`.",
         "vae_msg_no_results": "No few-labels results yet: run `{command}`.",
         "vae_msg_bad_results": "The results file could not be read ({error}); run `{command}` again.",
-        "vae_few_plot": "test accuracy vs log₁₀(number of labels)",
+        "vae_few_plot": "test accuracy vs log₁₀(number of labels): 1 = 10 labels, 4.78 = 60,000",
         "vae_msg_training": "Weights: `{src}` · {epochs} epochs ({steps} steps) in {minutes:.1f} min on {hardware} · "
                             "**test −ELBO {nelbo:.2f} nats** (recon {recon:.2f} + KL {kl:.2f}), {active} active units",
     },
@@ -191,7 +191,7 @@ ui.add_strings(
         "vae_msg_few": "从 `benchmarks/results/vae.json` 读取的 {rows} 组结果，测于 {date}；用 `{command}` 重新生成。",
         "vae_msg_no_results": "还没有少量标签的结果：请运行 `{command}`。",
         "vae_msg_bad_results": "无法读取结果文件（{error}）；请重新运行 `{command}`。",
-        "vae_few_plot": "测试准确率与 log₁₀(标签数)",
+        "vae_few_plot": "测试准确率与 log₁₀(标签数)：1 = 10 个标签，4.78 = 60,000 个",
         "vae_msg_training": "权重：`{src}` · 训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，硬件 {hardware} · "
                             "**测试集 −ELBO {nelbo:.2f} 奈特**（重构 {recon:.2f} + KL {kl:.2f}），活跃单元 {active} 个",
     },
@@ -494,8 +494,9 @@ def traverse(digit, span=3.0, dims=8, steps=9):
 
 
 # ---- 5. few labels ------------------------------------------------------------------------------------------------
-def read_results(path: Path = RESULTS) -> tuple[dict | None, str]:
-    """(results, "") from benchmarks/results/vae.json, or (None, a message)."""
+def read_results(path: Path | None = None) -> tuple[dict | None, str]:
+    """(results, "") from benchmarks/results/vae.json (or `path`), or (None, a message)."""
+    path = RESULTS if path is None else path
     if not path.exists():
         return None, ui.say("vae_msg_no_results", command=BENCH_COMMAND)
     try:
