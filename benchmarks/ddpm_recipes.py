@@ -8,6 +8,9 @@ sample grid per variant under docs/ddpm_recipes/.
     python benchmarks/ddpm_recipes.py [--variants linear_eps_uniform,cosine_eps_uniform,...] [--epochs 1]
         [--limit 19200] [--batch-size 64] [--n-ddim 500] [--n-ancestral 100] [--threads 1] [--data-dir ../shared/data]
 
+--n-ancestral 0 skips ancestral-1000 (1000 network calls per sample) for the variants of this call; rows measured
+before with the same budget and n are kept.
+
 The weights of each variant go to --out-dir/<variant>/ (default /tmp/ddpm_recipes, not committed); a variant
 whose folder already holds weights trained with the same flags is not retrained. The shipped `ddpm` is measured
 alongside at the same n as the reference row.
@@ -110,8 +113,12 @@ def main() -> None:
               "2-core CPU")
     if res.get("budget") != budget or res.get("n") != args.n_ddim:
         res = {}
-    res.update({"command": "python benchmarks/ddpm_recipes.py " + " ".join(sys.argv[1:]), "n": args.n_ddim,
-                "n_ancestral": args.n_ancestral, "budget": budget,
+    n_ancestral = res.get("n_ancestral", args.n_ancestral) if args.n_ancestral < 1 else args.n_ancestral
+    this = "python benchmarks/ddpm_recipes.py " + " ".join(sys.argv[1:])
+    res["commands"] = [c for c in res.get("commands", []) if c != this] + [this]  # the calls that made the rows
+    res.update({"command": " && ".join(res["commands"]), "n": args.n_ddim,
+                "n_ancestral": n_ancestral, "budget": budget, "batch_size": args.batch_size,
+                "train_steps": args.epochs * (args.limit // args.batch_size),
                 "reference": "MNIST test set (10,000 images), classifier features of weights/cnn",
                 "date": time.strftime("%Y-%m-%d")})
     res.setdefault("variants", {})
@@ -131,6 +138,8 @@ def main() -> None:
         row["quality"] = {}
         for key, sampler, steps, n in (("ddim-50", "ddim", 50, args.n_ddim),
                                         ("ancestral-1000", "ancestral", 1000, args.n_ancestral)):
+            if n < 1:  # --n-ancestral 0: not measured this time (its cell stays empty)
+                continue
             q, x = evaluate(model, process, clf, f_test, n, sampler, steps)
             row["quality"][key] = q
             print(name, key, q, flush=True)
@@ -152,7 +161,7 @@ def main() -> None:
     if not args.no_shipped:
         m = hub.load_metrics("ddpm")
         d = trained_process("ddpm")
-        measure("shipped ddpm (full budget)", hub.load("ddpm"), d,
+        measure("shipped_ddpm", hub.load("ddpm"), d,
                 {"schedule": d.schedule, "target": d.target, "weighting": d.weighting, "steps": m["steps"],
                  "train_minutes": round(m["wall_time_s"] / 60, 1), "cpu_minutes": None,
                  "heldout_loss": round(m["final"]["test_loss_ema"], 5), "train_command": m["command"]})

@@ -50,13 +50,13 @@ def test_schedules_show_both_processes_at_the_same_t():
 def test_recipe_table_reads_the_benchmark(tmp_path, monkeypatch):
     monkeypatch.setattr(score, "RECIPES", tmp_path / "none.json")
     assert "not been run yet" in score.recipes_html()
-    res = {"n": 100, "budget": "1 epoch", "command": "python benchmarks/ddpm_recipes.py",
+    res = {"n": 100, "n_ancestral": 20, "train_steps": 300, "batch_size": 64, "command": "python benchmarks/ddpm_recipes.py",
            "variants": {"cosine_eps": {"schedule": "cosine", "target": "eps", "weighting": "uniform", "train_minutes": 3.0,
                                        "quality": {"ddim-50": {"fid": 40.0, "is": 8.0}}, "grid": None}}}
     (tmp_path / "r.json").write_text(json.dumps(res))
     monkeypatch.setattr(score, "RECIPES", tmp_path / "r.json")
     table = score.recipes_html()
-    assert "cosine_eps" in table and "<td>40</td>" in table and "—" in table
+    assert "cosine_eps" in table and "<td>40</td>" in table and "—" in table and "300 steps of batch 64" in table
 
 
 def test_sde_view_from_the_same_noise():
