@@ -67,6 +67,8 @@ def main(argv=None) -> dict:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--sup-epochs", type=int, default=4, help="epochs of the supervised anchor (0: skip it)")
     p.add_argument("--limit", type=int, default=0, help="only the first N training and test images (a smoke run)")
+    p.add_argument("--reuse-supervised", action="store_true",
+                   help="keep the supervised anchor of the existing results file instead of training it again")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -97,7 +99,10 @@ def main(argv=None) -> dict:
             if budget is None:
                 knn[name] = runs[0]["knn20"]
             print(f"{name:7} {key:>4} per class: probe {probe[name][key]['mean']:.4f}  ({runs})", flush=True)
-    anchor = supervised_anchor(args) if args.sup_epochs else None
+    if args.reuse_supervised and (RESULTS / "simclr.json").exists():
+        anchor = json.loads((RESULTS / "simclr.json").read_text(encoding="utf-8")).get("supervised")
+    else:
+        anchor = supervised_anchor(args) if args.sup_epochs else None
     if anchor:
         print(f"supervised anchor: {anchor}", flush=True)
     keys = [str(b) if b else "all" for b in BUDGETS]

@@ -330,7 +330,8 @@ def pca_2d(X: torch.Tensor) -> torch.Tensor:
     return Xc @ V
 
 
-PROBE_LAMBDAS = (1e-2, 1e-3, 1e-4, 1e-5)  # the L2 strengths the linear evaluation chooses from, strongest first
+PROBE_LAMBDAS = (10.0, 1.0, 0.1, 1e-2, 1e-3, 1e-4, 1e-5)  # the L2 strengths the linear evaluation chooses from,
+# strongest first (with 10 labels per class the choice sits at 1 to 10)
 
 
 def linear_eval(X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor, y_val: torch.Tensor, X_test: torch.Tensor,
