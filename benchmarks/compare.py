@@ -52,8 +52,11 @@ def board(n: int, data_dir: str | None, only: list[str], skip: list[str], keep: 
         row["wall_s"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
         print(json.dumps(row), flush=True)
+    command = "python benchmarks/compare.py " + " ".join(sys.argv[1:])
+    if kept and old.get("command"):  # the rows kept were made by the earlier commands: run them in this order
+        command = f"{old['command']} && {command}"
     return {
-        "command": "python benchmarks/compare.py " + " ".join(sys.argv[1:]),
+        "command": command,
         "date": dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, {threads} CPU threads, torch {torch.__version__}",
         "n": n,
