@@ -231,3 +231,11 @@ def test_the_notes_quote_the_measured_few_labels_figures():
             assert acc[key] in text, (lang, key, acc[key])
         active = [acc[("VAE-32 μ, active units", k)].removesuffix(" %") for k in (10, 100, 1000, 60000)]
         assert " / ".join(active[:3]) in text.replace(" % / ", " / ")
+
+
+def test_the_notes_quote_the_measured_likelihood_bound():
+    iw = json.loads(tab.RESULTS.read_text(encoding="utf-8"))["iw"]
+    assert iw["k"] == 5000 and iw["n"] == 10_000 and iw["iw_nll"] <= iw["neg_elbo"]  # the IW bound is the tighter one
+    for lang in ("en", "zh"):
+        text = (tab.RESULTS.parents[2] / "notes" / lang / "vae.md").read_text(encoding="utf-8")
+        assert f"{iw['iw_nll']:.2f} ± {iw['iw_se']:.2f}" in text and f"{iw['neg_elbo']:.2f}" in text
