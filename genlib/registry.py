@@ -96,7 +96,7 @@ _specs = [
         metric="test_loss_ema",
         options=dict(family="diffusion", draw="genlib.diffusion.draw",
                      board={"DDIM-10": dict(sampler="ddim", steps=10), "DDIM-50": dict(sampler="ddim", steps=50),
-                            "ancestral-1000": dict(sampler="ancestral", steps=1000)})),
+                            "DDIM-50, η = 1": dict(sampler="ddim", steps=50, eta=1.0)})),
     ModelSpec(
         "cnn", "genlib.cnn", "MNISTClassifier", dict(in_channels=1, width=32, feature_dim=128, num_classes=10, dropout=0.3),
         "cnn", dict(epochs=3, batch_size=128, lr=2e-3, warmup=100),
