@@ -46,6 +46,23 @@ def tiny_weights(tmp_path, monkeypatch):
     hub.clear_cache()
 
 
+@pytest.fixture
+def no_weights(tmp_path, monkeypatch, request):
+    """No weights anywhere (GENLIB_WEIGHTS_DIR and the Hub cache are empty folders); hub and the test module's `tab`
+    (the demos module under test, if it has a clear_cache) forget what they loaded, before and after."""
+    from genlib import hub
+
+    tab = getattr(request.module, "tab", None)
+    forget = [hub.clear_cache] + ([tab.clear_cache] if hasattr(tab, "clear_cache") else [])
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "nothing"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    for f in forget:
+        f()
+    yield
+    for f in forget:
+        f()
+
+
 def idx_fixture(root: Path, n: int = 64, seed: int = 0) -> Path:
     """A small random dataset in the IDX layout (root/mnist/*.gz) for tests that must not need real data."""
     import numpy as np

@@ -29,17 +29,6 @@ def tiny_flow_weights(tmp_path, monkeypatch):
     tab.clear_cache()
 
 
-@pytest.fixture
-def no_weights(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "nothing"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
-    hub.clear_cache()
-    tab.clear_cache()
-    yield
-    hub.clear_cache()
-    tab.clear_cache()
-
-
 def test_field_view_draws_density_and_arrows(tiny_flow_weights):
     svg, status = tab.field_view("moons", 0.3)
     assert svg.startswith("<svg") and "data:image/png;base64," in svg and svg.count("<line") > 50

@@ -49,17 +49,6 @@ def tiny_gan(tmp_path, monkeypatch):
     tab.clear_cache()
 
 
-@pytest.fixture
-def no_weights(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "nothing"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
-    hub.clear_cache()
-    tab.clear_cache()
-    yield
-    hub.clear_cache()
-    tab.clear_cache()
-
-
 def _steps(frame_html: str) -> int:
     return int(frame_html.split('data-step="')[1].split('"')[0])
 
