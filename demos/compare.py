@@ -63,7 +63,7 @@ ui.add_strings(
         "compare_msg_unknown": "Unknown settings were left out: {names}.",
         "compare_msg_row": "{done} of {total} drawn",
         "compare_msg_row_failed": "{model}: {error}",
-        "compare_msg_live_done": "{total} rows, seed {seed}, {n} images each",
+        "compare_msg_live_done": "done: {total} × {n} images, seed {seed}",
         "compare_road_gan": "a generator G maps noise z to an image; a discriminator D learns to tell G(z) from real "
                             "images, and G learns to fool it",
         "compare_road_vae": "an encoder q_φ(z|x) maps an image to a distribution over codes, a decoder p_θ(x|z) maps a "

@@ -74,7 +74,7 @@ def test_live_rows_stream_one_row_per_model_with_the_same_seed():
     assert image.shape == (3 * 32, 3 * 62) and "DDIM-10" in caption
     again = list(compare.draw_rows(keys[:1], n=2, seed=4))[-1][0][0][0]
     assert np.array_equal(again, frames[-1][0][0][0])  # same seed, same row
-    assert "2 rows, seed 4" in frames[-1][1]
+    assert "done: 2 × 2 images, seed 4" in frames[-1][1]
 
 
 @pytest.mark.parametrize("keys, n, seed", [(None, float("nan"), "x"), ([], 1e9, -5), ("ddpm:DDIM-500", 3, 0),
