@@ -96,7 +96,8 @@ def test_chinese_locale_shows_chinese_notes(browser, server):
         from demos import TABS, ui
 
         titles = [page.get_by_role("tab").nth(i).inner_text().strip() for i in range(page.get_by_role("tab").count())]
-        assert titles == [ui.STRINGS["zh"][tab.TITLE] for tab in TABS]  # the tabs, in demos.TABS order, in Chinese
+        expected = [ui.STRINGS["zh"][tab.TITLE] for tab in TABS]  # the tabs, in demos.TABS order, in Chinese
+        assert len(titles) >= 5 and titles == expected[: len(titles)]  # the rest sit in the tab bar's overflow menu
     finally:
         ctx.close()
 
@@ -176,7 +177,7 @@ def test_linear_tab_redraws_the_path_when_the_learning_rate_moves(browser, serve
         before = page.locator("#linear-contour").inner_html()
         _set_number(page, "#linear-lr", "0.5")
         page.wait_for_function("(b) => document.querySelector('#linear-contour').innerHTML !== b", arg=before, timeout=20_000)
-        _wait_text(page, "#linear-reg-status", "diverged")
+        _wait_text(page, "#linear-reg-status", "GD 发散了")  # zh-CN: the status line is in Chinese too
     finally:
         ctx.close()
 
@@ -217,7 +218,7 @@ def test_eval_tab_threshold_moves_the_roc_point(browser, server):
         before = page.locator("#eval-roc").inner_html()
         _set_number(page, "#eval-threshold", "0.95")
         page.wait_for_function("(b) => document.querySelector('#eval-roc').innerHTML !== b", arg=before, timeout=20_000)
-        _wait_text(page, "#eval-scores-status", "threshold 0.950")
+        _wait_text(page, "#eval-scores-status", "阈值 0.950")  # zh-CN: the status line is in Chinese too
     finally:
         ctx.close()
 
@@ -240,14 +241,17 @@ def test_a_shared_link_restores_the_tab_and_its_controls_and_runs_it_once(browse
 
 
 def test_compare_tab_shows_the_board_and_draws_rows(browser, server):
-    ctx, page = _open(browser, server, "zh-CN")
-    try:
-        _open_tab(page, "对比", "#compare-note")
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    try:  # opened by its link: the last of many tabs sits in the tab bar's overflow menu
+        page.goto(server.rstrip("/") + "/?tab=compare", wait_until="domcontentloaded")
+        page.wait_for_selector("#compare-note .katex", timeout=90_000)
         page.wait_for_selector("#compare-table tr", timeout=30_000)
         assert "流匹配" in page.locator("#compare-board").inner_text()
         assert page.locator("#compare-roads svg").count() == 5
-        for box in page.locator("#compare-settings input[type=checkbox]:checked").all():
-            box.uncheck()
+        checked = page.locator("#compare-settings input[type=checkbox]:checked")
+        while checked.count():
+            checked.first.uncheck()
         page.locator("#compare-settings label", has_text="flow:w = 1, Euler-5").click()
         page.locator("#compare-sample").click()
         page.wait_for_selector("#compare-rows img", timeout=60_000)
@@ -356,8 +360,8 @@ def test_vae_tab_map_click_decodes_that_point_in_chinese(browser, server):
         before = page.locator("#vae-decoded img").first.get_attribute("src")
         box = page.locator("#vae-map-vae2 svg").bounding_box()
         page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.25 * box["height"])  # z = (2, 2) on [-4, 4]^2
-        page.wait_for_function("() => !document.querySelector('#vae-map-status').innerText.includes('(0.00, 0.00)')",
-                               timeout=30_000)
+        page.wait_for_function("() => { const s = document.querySelector('#vae-map-status').innerText;"
+                               " return s.includes('z = (') && !s.includes('(0.00, 0.00)'); }", timeout=30_000)
         status = page.locator("#vae-map-status").inner_text()
         assert "VAE-2 在 z = (" in status and "解码器给出的均值图像" in status
         z = [float(v) for v in re.search(r"z = \(([-\d.]+), ([-\d.]+)\)", status).groups()]
