@@ -30,14 +30,16 @@ def browser():
         b.close()
 
 
-def _open(browser, url, locale):
+def _open(browser, url, locale, ready: str = "#ddpm-note", timeout: int = 60_000):
+    """A fresh page at `url` (a link such as server + "/?tab=vae" opens that tab, even one in the overflow menu),
+    once `ready` is on it."""
     ctx = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
     page.console = []  # what the page logged, shown when a wait fails
     page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"[:300]))
     page.on("pageerror", lambda e: page.console.append(f"pageerror: {e}"[:300]))
     page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector("#ddpm-note", timeout=60_000)
+    page.wait_for_selector(ready, timeout=timeout)
     return ctx, page
 
 
@@ -241,11 +243,9 @@ def test_a_shared_link_restores_the_tab_and_its_controls_and_runs_it_once(browse
 
 
 def test_compare_tab_shows_the_board_and_draws_rows(browser, server):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
-    try:  # opened by its link: the last of many tabs sits in the tab bar's overflow menu
-        page.goto(server.rstrip("/") + "/?tab=compare", wait_until="domcontentloaded")
-        page.wait_for_selector("#compare-note .katex", timeout=90_000)
+    # opened by its link: the last of many tabs sits in the tab bar's overflow menu
+    ctx, page = _open(browser, server.rstrip("/") + "/?tab=compare", "zh-CN", ready="#compare-note .katex", timeout=90_000)
+    try:
         page.wait_for_selector("#compare-table tr", timeout=30_000)
         assert "流匹配" in page.locator("#compare-board").inner_text()
         assert page.locator("#compare-roads svg").count() == 5
@@ -282,10 +282,8 @@ def test_rnn_tab_samples_in_chinese(browser, server):
 def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
     """Opened by a link (?tab=gan, whose primary action resets the game); pressing ▶ makes the timer step the game,
     the generated points move frame after frame, and pause stops it."""
-    ctx, page = _open(browser, server, "zh-CN")
+    ctx, page = _open(browser, server.rstrip("/") + "/?tab=gan&seed2d=0", "zh-CN", ready="#gan-note .katex")
     try:
-        page.goto(server + "?tab=gan&seed2d=0", wait_until="domcontentloaded")  # the tab may sit in the overflow menu
-        page.wait_for_selector("#gan-note .katex", timeout=60_000)
         page.wait_for_selector("#gan-frame .gan-frame", timeout=60_000)  # the first frame, drawn on page load
         step = "() => +(document.querySelector('#gan-frame .gan-frame') || {dataset: {step: -1}}).dataset.step"
         _wait_text(page, "#gan-status", "新的一局")
@@ -307,10 +305,8 @@ def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
 def test_simclr_tab_temperature_reshapes_the_softmax_in_chinese(browser, server):
     """Opened by a link that sets the anchor; the τ slider redraws the anchor's NT-Xent softmax; the status line says
     the loss in Chinese."""
-    ctx, page = _open(browser, server, "zh-CN")
+    ctx, page = _open(browser, server.rstrip("/") + "/?tab=simclr&anchor=2", "zh-CN", ready="#simclr-note .katex")
     try:
-        page.goto(server.rstrip("/") + "/?tab=simclr&anchor=2", wait_until="domcontentloaded")  # may sit in the overflow menu
-        page.wait_for_selector("#simclr-note .katex", timeout=60_000)
         _wait_text(page, "#simclr-loss-status", "锚点 a3")
         before = page.locator("#simclr-softmax").inner_html()
         assert "τ = 0.5" in before
@@ -347,13 +343,8 @@ def test_vae_tab_map_click_decodes_that_point_in_chinese(browser, server):
     The tab is opened by its link (?tab=vae): with many tabs it may sit in the tab bar's overflow menu."""
     import re
 
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
-    page.console = []
-    page.on("console", lambda m: page.console.append(f"{m.type}: {m.text}"[:300]))
+    ctx, page = _open(browser, server.rstrip("/") + "/?tab=vae", "zh-CN", ready="#vae-note .katex", timeout=90_000)
     try:
-        page.goto(server.rstrip("/") + "/?tab=vae", wait_until="domcontentloaded")
-        page.wait_for_selector("#vae-note .katex", timeout=90_000)
         assert "证据下界" in page.locator("#vae-note").inner_text()
         page.wait_for_selector("#vae-map-vae2 svg image", timeout=60_000)  # the test codes, drawn on page load
         _wait_text(page, "#vae-map-status", "z = (0.00, 0.00)")
