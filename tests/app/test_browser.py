@@ -247,7 +247,12 @@ def test_compare_tab_shows_the_board_and_draws_rows(browser, server):
     ctx, page = _open(browser, server.rstrip("/") + "/?tab=compare", "zh-CN", ready="#compare-note .katex", timeout=90_000)
     try:
         page.wait_for_selector("#compare-table tr", timeout=30_000)
-        assert "流匹配" in page.locator("#compare-board").inner_text()
+        _wait_text(page, "#compare-board", "流匹配")  # in zh once the page load event has picked the language
+        from demos.compare import default_choices
+
+        # a link names a tab, so the page presses its primary button once: the default rows are drawn first. Until
+        # that draw ends, a second click on the button is ignored (trigger mode "once"), so wait for it.
+        _wait_text(page, "#compare-status", f"共 {len(default_choices())} 行")
         assert page.locator("#compare-roads svg").count() == 5
         checked = page.locator("#compare-settings input[type=checkbox]:checked")
         while checked.count():
@@ -255,8 +260,7 @@ def test_compare_tab_shows_the_board_and_draws_rows(browser, server):
         page.locator("#compare-settings label", has_text="flow:w = 1, Euler-5").click()
         page.locator("#compare-sample").click()
         page.wait_for_selector("#compare-rows img", timeout=60_000)
-        page.wait_for_function("() => document.querySelector('#compare-status').innerText.includes('共 1 行')",
-                               timeout=60_000)
+        _wait_text(page, "#compare-status", "共 1 行")
     finally:
         ctx.close()
 
@@ -345,7 +349,7 @@ def test_vae_tab_map_click_decodes_that_point_in_chinese(browser, server):
 
     ctx, page = _open(browser, server.rstrip("/") + "/?tab=vae", "zh-CN", ready="#vae-note .katex", timeout=90_000)
     try:
-        assert "证据下界" in page.locator("#vae-note").inner_text()
+        _wait_text(page, "#vae-note", "证据下界")  # the note is English until the page load event picks zh
         page.wait_for_selector("#vae-map-vae2 svg image", timeout=60_000)  # the test codes, drawn on page load
         _wait_text(page, "#vae-map-status", "z = (0.00, 0.00)")
         before = page.locator("#vae-decoded img").first.get_attribute("src")
