@@ -1,5 +1,5 @@
-"""GAN figures: the live 2-D game (frames per second of the tab's own frame function, what each preset shows over
-time and that it is reproducible from its seed) and the MNIST DCGAN (classifier FID / IS with the evaluator of
+"""GAN figures: the live 2-D game (frames per second of the tab's own frame function in-process and of the page in
+headless Chromium, what each preset shows over time and that it is reproducible from its seed) and the MNIST DCGAN (classifier FID / IS with the evaluator of
 benchmarks/quality.py and benchmarks/flow.py, time for 16 samples, the nearest-training-image check).
 Writes benchmarks/results/gan.json.
 
@@ -71,6 +71,58 @@ def _run_preset(h, steps: int = PRESET_STEPS, every: int = EVERY) -> dict:
            "late_max_distance": max(dist[len(dist) // 2 :]), "final_losses": [round(v, 4) for v in s.losses[-1][1:]]}
     if modes:
         out["modes_covered"] = modes
+    return out
+
+
+# Counts the frames the page shows: every new data-step on #gan-frame .gan-frame, with the browser's clock.
+FRAME_COUNTER_JS = """() => { window.__frames = []; const root = document.querySelector('#gan-frame');
+  const seen = () => { const f = root.querySelector('.gan-frame'); return f ? f.dataset.step : null; };
+  let last = seen();
+  new MutationObserver(() => { const s = seen(); if (s !== null && s !== last) { last = s; window.__frames.push([performance.now(), +s]); } })
+    .observe(root, {childList: true, subtree: true, characterData: true, attributes: true}); }"""
+
+
+def bench_browser(seconds: float) -> dict:
+    """Frames per second the GAN tab shows in headless Chromium after play is pressed: the app served by
+    `python app.py`, the page opened at ?tab=gan, frames counted for `seconds` after the first one; then pause is
+    clicked and the frames the page still shows (a backlog the browser had not drawn yet) are counted too."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.screenshots import ARGS
+    from benchmarks.speed import free_port, start_app, stop
+    from demos.gan import FRAME_S
+
+    proc, _ = start_app(port := free_port())
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/?tab=gan", wait_until="domcontentloaded")
+            page.wait_for_selector("#gan-frame .gan-frame", timeout=120_000)
+            page.wait_for_timeout(2000)  # the page's load events settle
+            page.evaluate(FRAME_COUNTER_JS)
+            page.locator("#gan-play").click()
+            page.wait_for_function("() => window.__frames.length >= 1", timeout=60_000)
+            page.wait_for_timeout(int(seconds * 1000))
+            frames = page.evaluate("() => window.__frames")
+            page.locator("#gan-pause").click(force=True)
+            page.wait_for_function("() => document.querySelector('#gan-status').innerText.includes('paused')",
+                                   timeout=60_000)
+            page.wait_for_timeout(2000)
+            late = len(page.evaluate("() => window.__frames")) - len(frames)
+            browser.close()
+    finally:
+        stop(proc)
+    times = [t / 1000 for t, _ in frames]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    span = times[-1] - times[0] if len(times) > 1 else float("nan")
+    out = {"frame_s": FRAME_S, "frames": len(frames), "seconds": round(span, 2),
+           "fps": round((len(frames) - 1) / span, 2) if gaps else None,
+           "median_gap_ms": round(1000 * statistics.median(gaps), 1) if gaps else None,
+           "steps_shown": [frames[0][1], frames[-1][1]] if frames else None, "frames_after_pause_click": late}
+    print("browser", out, flush=True)
     return out
 
 
@@ -161,7 +213,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=20, help="timing repetitions")
     p.add_argument("--frames", type=int, default=30, help="game frames timed")
     p.add_argument("--data-dir", default=os.environ.get("GENLIB_DATA"))
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: game, presets, mnist, speed")
+    p.add_argument("--seconds", type=float, default=20.0, help="seconds of play counted in the browser")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: game, browser, presets, mnist, speed")
     args = p.parse_args()
 
     import platform
@@ -173,7 +226,8 @@ def main() -> None:
     out["machine"] = f"{platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}"
     command = "python benchmarks/gan.py " + " ".join(sys.argv[1:])
     skip = set(args.skip.split(","))
-    for part, run in (("game", lambda: bench_frames(args.frames)), ("presets", bench_presets),
+    for part, run in (("game", lambda: bench_frames(args.frames)), ("browser", lambda: bench_browser(args.seconds)),
+                      ("presets", bench_presets),
                       ("speed", lambda: bench_speed(args.runs)), ("mnist", lambda: bench_mnist(args.n, args.data_dir))):
         if part not in skip:
             out[part] = run()

@@ -505,6 +505,13 @@ def gan_section(r: dict, quality: dict) -> list[str]:
                          f"{g['frames_per_s']} | {g['updates_per_frame']} | {g['n']} | {g['load_avg_1min']} | "
                          f"{verdict(g['frames_per_s'] >= 5)} |")
         lines.append("")
+    if "browser" in r:
+        b = r["browser"]
+        lines += [f"The same game in the page (`{cmds.get('browser', '')}`): `python app.py` and headless Chromium on this "
+                  f"machine, the tab opened at `?tab=gan`, ▶ pressed; play streams frames from one event (at most one "
+                  f"per {b.get('frame_s', 0.14)} s). **{b['fps']} frames/s** ({b['frames']} frames in {b['seconds']} s, median "
+                  f"gap {b['median_gap_ms']} ms; target ≥ 5: {verdict(b['fps'] >= 5)}); frames still shown after "
+                  f"pause was clicked: {b['frames_after_pause_click']}.", ""]
     if "presets" in r:
         lines += [f"Presets, 3000 steps each from their seed, run twice (`{cmds.get('presets', '')}`): ring modes covered "
                   "(≥ 2 % of 300 fixed-z samples within 3σ of a mode) and the distance of the generated mean to the "

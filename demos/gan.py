@@ -1,4 +1,4 @@
-"""The GAN tab. Part 1: a 2-D GAN trained live in the page (per-session state, animated by a gr.Timer): the
+"""The GAN tab. Part 1: a 2-D GAN trained live in the page (per-session state; play streams frames from a generator): the
 discriminator's output as a heat map, the generator's gradient arrows, the loss curves, presets for mode collapse and
 oscillation. Part 2: a class-conditional DCGAN on MNIST: samples from a seed, training replayed epoch by epoch from
 the fixed-z snapshots, a latent walk (lerp and slerp), and the nearest training image on the classifier's features.
@@ -29,7 +29,8 @@ MAX_SESSION_STEPS = 20_000  # generator updates one browser session may run
 UPDATES_PER_FRAME = 32  # network updates per frame (D and G together): a frame costs the same whatever d_steps is
 MAX_D_STEPS = 10
 LR_RANGE = (1e-4, 0.05)  # the sliders' range
-FRAME_S = 0.2  # the timer's period: at most 5 frames per second
+FRAME_S = 0.14  # play's shortest interval between two frames: at most ~7 frames per second (benchmarks/gan.py: the page keeps up)
+PLAY_MAX_S = 300  # one press of play streams for at most 5 minutes (the session bound usually comes first)
 STATE_TTL_S = 900  # an idle session's game is freed after 15 minutes
 N_ARROWS = 80
 N_REAL = 300
@@ -91,6 +92,8 @@ ui.add_strings(
         "gan_msg_modes": "ring modes covered {k}/8",
         "gan_msg_playing": "playing",
         "gan_msg_paused": "paused at step {step}",
+        "gan_msg_play_limit": "paused at step {step}: one press of play runs for at most {minutes} minutes; press play "
+                              "again to go on",
         "gan_msg_bound": "This session has reached the bound of {n} generator steps: press Reset to start a new game.",
         "gan_msg_diverged": "The game diverged at step {step} (a weight became NaN or infinite); the last finite state is "
                             "kept. Lower the learning rates and press Reset.",
@@ -173,6 +176,7 @@ ui.add_strings(
         "gan_msg_modes": "覆盖了环上 {k}/8 个模式",
         "gan_msg_playing": "播放中",
         "gan_msg_paused": "已在第 {step} 步暂停",
+        "gan_msg_play_limit": "已在第 {step} 步暂停：每按一次播放最多运行 {minutes} 分钟；再按播放即可继续",
         "gan_msg_bound": "本会话已达到 {n} 个生成器步的上限：请按“重置”开始新的一局。",
         "gan_msg_diverged": "博弈在第 {step} 步发散（某个权重变成了 `NaN` 或无穷大）；保留最后一个有限的状态。"
                             "请调低学习率并按“重置”。",
@@ -213,12 +217,20 @@ class Session:
 
     game: gan.GameState
     playing: bool = False
+    run: int = 0  # which press of play may stream frames: pause, reset and a new play each move it on
+    controls: tuple = ()  # the controls' latest values (remember_controls), read by play before every frame
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __deepcopy__(self, memo):  # gr.State may copy a value; the lock is per object
         import copy
 
-        return Session(copy.deepcopy(self.game, memo), self.playing)
+        return Session(copy.deepcopy(self.game, memo), self.playing, self.run, self.controls)
+
+    def stop(self) -> None:
+        """End any play in progress: its generator sees `run` move on and yields nothing more."""
+        with self.lock:
+            self.playing = False
+            self.run += 1
 
 
 def free_session(session) -> None:
@@ -269,19 +281,22 @@ def _game_text(game: gan.GameState) -> str:
     return text
 
 
-def game_reset(target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0, manifold=False):
-    """A new game at step 0, paused -> (session, frame, status, timer update)."""
+def game_reset(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0,
+               manifold=False):
+    """A new game at step 0, paused -> (session, frame, status). A play in progress on the old game stops."""
+    if isinstance(session, Session):
+        session.stop()
     c = ui.Clamped()
     h = _hyper(c, target, loss, lr_g, lr_d, d_steps, seed)
     session = Session(gan.new_game(h))
-    return session, _frame(session.game, manifold is True), ui.status(c, _game_text(session.game)), gr.Timer(active=False)
+    return session, _frame(session.game, manifold is True), ui.status(c, _game_text(session.game))
 
 
-def game_step(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0,
-              manifold=False):
-    """One frame of the game: about UPDATES_PER_FRAME network updates under the current controls
-    -> (session, frame, status, timer update). A changed target or seed starts a new game; the session bound, a
-    diverged game and a bad input end in a message, never an exception."""
+def _advance(session, target, loss, lr_g, lr_d, d_steps, seed, manifold) -> tuple:
+    """One frame: about UPDATES_PER_FRAME network updates under the given controls
+    -> (session, frame or gr.skip(), status or gr.skip(), stopped). A changed target or seed starts a new game; the
+    session bound and a diverged game end in a message (stopped=True), never an exception; a frame computed while a
+    reset replaced the game is dropped (gr.skip())."""
     c = ui.Clamped()
     h = _hyper(c, target, loss, lr_g, lr_d, d_steps, seed)
     notes = []
@@ -292,45 +307,83 @@ def game_step(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_
             session.game = gan.new_game(h)
         notes.append(ui.say("gan_msg_restarted"))
     game = session.game
+    bound = ui.say("gan_msg_bound", n=f"{MAX_SESSION_STEPS:,}")
     if game.step >= MAX_SESSION_STEPS:
-        session.playing = False
-        return (session, gr.skip(), ui.status(c, ui.say("gan_msg_bound", n=f"{MAX_SESSION_STEPS:,}"), "warn"),
-                gr.Timer(active=False))
+        return session, gr.skip(), ui.status(c, bound, "warn"), True
     rounds = min(max(1, UPDATES_PER_FRAME // (h.d_steps + 1)), MAX_SESSION_STEPS - game.step)
     with ui.intra_op_threads(1):
         new = gan.train_step(game, h, steps=rounds)
     if not gan.is_finite(new):
-        session.playing = False
-        return (session, gr.skip(), ui.status(c, ui.say("gan_msg_diverged", step=new.step), "error"),
-                gr.Timer(active=False))
+        return session, gr.skip(), ui.status(c, ui.say("gan_msg_diverged", step=new.step), "error"), True
     with session.lock:
         if session.game is not game:  # reset (or a new target) while this frame was computed: keep the new game
-            return session, gr.skip(), gr.skip(), gr.skip()
+            return session, gr.skip(), gr.skip(), False
         session.game = new
     text = " · ".join([_game_text(new), *notes])
     if new.step >= MAX_SESSION_STEPS:
+        return session, _frame(new, manifold is True), ui.status(c, text + " · " + bound, "warn"), True
+    return session, _frame(new, manifold is True), ui.status(c, text), False
+
+
+def game_step(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0,
+              manifold=False):
+    """The "one step" button: one frame -> (session, frame, status); at the bound or on divergence, play stops."""
+    session, frame, text, stopped = _advance(session, target, loss, lr_g, lr_d, d_steps, seed, manifold)
+    if stopped:
         session.playing = False
-        return (session, _frame(new, manifold is True), ui.status(c, text + " · " + ui.say(
-            "gan_msg_bound", n=f"{MAX_SESSION_STEPS:,}"), "warn"), gr.Timer(active=False))
-    return session, _frame(new, manifold is True), ui.status(c, text), gr.skip()
+    return session, frame, text
 
 
 def game_play(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0,
               manifold=False):
-    """Play: one frame now, then the timer keeps stepping (pressing play twice changes nothing)."""
-    session, frame, text, timer = game_step(session, target, loss, lr_g, lr_d, d_steps, seed, manifold)
-    if isinstance(timer, gr.Timer):  # the bound or a divergence: stay paused
-        return session, frame, text, timer
-    session.playing = True
-    return session, frame, text, gr.Timer(active=True)
+    """Play: stream frames (session, frame, status), at most one per FRAME_S, until pause, reset, another press of
+    play, the session bound, a divergence or PLAY_MAX_S. The controls are read again before every frame (the latest
+    values remember_controls stored), so moving a slider during play takes effect at once."""
+    controls = (target, loss, lr_g, lr_d, d_steps, seed, manifold)
+    session, frame, text, stopped = _advance(session, *controls)
+    if stopped:
+        session.playing = False
+        yield session, frame, text
+        return
+    with session.lock:
+        session.run += 1
+        run, session.playing = session.run, True
+        session.controls = controls
+    t0 = last = time.monotonic()
+    yield session, frame, text
+    while True:
+        time.sleep(max(0.0, FRAME_S - (time.monotonic() - last)))
+        if session.run != run or session.game is None:  # paused, reset, played again, or the session was freed
+            return
+        if time.monotonic() - t0 > PLAY_MAX_S:
+            session.stop()
+            yield session, gr.skip(), ui.status(None, ui.say("gan_msg_play_limit", minutes=PLAY_MAX_S // 60,
+                                                             step=session.game.step), "warn")
+            return
+        last = time.monotonic()
+        _, frame, text, stopped = _advance(session, *session.controls)
+        if session.run != run:  # paused or reset while this frame was computed: its status must stay
+            return
+        if stopped:
+            session.stop()
+            yield session, frame, text
+            return
+        yield session, frame, text
+
+
+def remember_controls(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0,
+                      manifold=False) -> None:
+    """A control changed: a play in progress uses the new values from its next frame on."""
+    if isinstance(session, Session):
+        session.controls = (target, loss, lr_g, lr_d, d_steps, seed, manifold)
 
 
 def game_pause(session=None):
-    """Pause -> (status, timer update)."""
+    """Pause -> status. The play in progress yields nothing more."""
     step = session.game.step if isinstance(session, Session) and session.game is not None else 0
     if isinstance(session, Session):
-        session.playing = False
-    return ui.status(None, ui.say("gan_msg_paused", step=step)), gr.Timer(active=False)
+        session.stop()
+    return ui.status(None, ui.say("gan_msg_paused", step=step))
 
 
 def preset(name="collapse"):
@@ -517,7 +570,6 @@ def build() -> gr.Markdown:
     with ui.tab_columns(TAB_ID, MODELS) as note:
         gr.Markdown(ui.t("gan_part1"))
         session = gr.State(None, time_to_live=STATE_TTL_S, delete_callback=free_session)
-        timer = gr.Timer(FRAME_S, active=False)
         with gr.Row():
             target = gr.Dropdown(ui.choices("gan_target", TARGETS), value="ring8", label=ui.t("gan_target"),
                                  elem_id="gan-target")
@@ -570,16 +622,20 @@ def build() -> gr.Markdown:
         ui.training_panel("gan", describe_training, "gan_loss_plot")
 
     controls = [target, loss, lr_g, lr_d, d_steps, seed2d, manifold]
-    game_out = [session, frame, game_status, timer]
-    game = dict(concurrency_id="gan_game", concurrency_limit=2)  # a frame is ~0.1 s of one core
-    reset_btn.click(game_reset, controls, game_out, api_name="gan_reset", **game)
+    game_out = [session, frame, game_status]
+    game = dict(concurrency_id="gan_game", concurrency_limit=2)  # a frame is ~30 ms of one core
+    reset_btn.click(game_reset, [session, *controls], game_out, api_name="gan_reset", **game)
     step_btn.click(game_step, [session, *controls], game_out, api_name="gan_step", **game)
-    play_btn.click(game_play, [session, *controls], game_out, api_name="gan_play", **game)
-    pause_btn.click(game_pause, session, [game_status, timer], api_name="gan_pause")
-    timer.tick(game_step, [session, *controls], game_out, api_visibility="private", show_progress="hidden",
-               trigger_mode="once", **game)
+    # play streams for minutes while sleeping between frames (~0.3 of a core): its own group, so that four visitors
+    # can play at once and one step / reset are never queued behind a play
+    play_btn.click(game_play, [session, *controls], game_out, api_name="gan_play", show_progress="hidden",
+                   concurrency_id="gan_play", concurrency_limit=4)
+    pause_btn.click(game_pause, session, game_status, api_name="gan_pause", concurrency_limit=None)
+    gr.on([c.change for c in controls], remember_controls, [session, *controls], None, api_visibility="private",
+          show_progress="hidden", trigger_mode="always_last", concurrency_limit=None)
     preset_name.input(preset, preset_name, [target, loss, lr_g, lr_d, d_steps, seed2d, game_status],
-                      api_name="gan_preset").then(game_reset, controls, game_out, api_visibility="private", **game)
+                      api_name="gan_preset").then(game_reset, [session, *controls], game_out,
+                                                  api_visibility="private", **game)
     sample_btn.click(samples, [n, seed, label], [grid, sample_status], api_name="gan_sample", **ui.QUICK_MODEL)
     gr.on(None, replay, epoch, [replay_img, replay_curves, replay_status], api_name="gan_replay",
           show_progress="hidden", trigger_mode="always_last")

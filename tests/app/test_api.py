@@ -1,6 +1,8 @@
 """The running app, called through gradio_client: every named endpoint, and out-of-range input."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -340,16 +342,22 @@ def test_rnn_endpoints(client):
 def test_gan_endpoints(server, client):
     """Two gradio_client sessions play separate 2-D games; every gan_* endpoint; out-of-range input is refused."""
     other = gradio_client.Client(server, verbose=False)
-    frame, status, timer = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_reset")
-    assert 'data-step="0"' in frame and "New game" in status and timer["active"] is False
+    frame, status = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_reset")
+    assert 'data-step="0"' in frame and "New game" in status
     for _ in range(3):
-        frame, status, _ = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
-    frame_b, status_b, _ = other.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
+        frame, status = client.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
+    frame_b, status_b = other.predict("ring8", "nonsaturating", 0.001, 0.001, 1, 0, False, api_name="/gan_step")
     assert 'data-step="48"' in frame and 'data-step="16"' in frame_b  # each session has its own game
-    frame, status, timer = client.predict("ring8", "lsgan", 0.01, 0.001, 1, 0, True, api_name="/gan_play")
-    assert 'data-step="64"' in frame and timer["active"] is True and "polyline" in frame
-    status, timer = client.predict(api_name="/gan_pause")
-    assert "paused at step 64" in status and timer["active"] is False
+    play = client.submit("ring8", "lsgan", 0.01, 0.001, 1, 0, True, api_name="/gan_play")  # streams frames until paused
+    deadline = time.monotonic() + 60
+    while len(play.outputs()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(play.outputs()) >= 3 and 'data-step="64"' in play.outputs()[0][0] and "polyline" in play.outputs()[0][0]
+    status = client.predict(api_name="/gan_pause")
+    assert "paused at step" in status
+    play.result(timeout=30)  # the stream has ended
+    shown = [int(f.split('data-step="')[1].split('"')[0]) for f, _ in play.outputs()]
+    assert shown == list(range(64, 64 + 16 * len(shown), 16))  # one frame per yield, none lost or repeated
     assert client.predict("oscillation", api_name="/gan_preset")[:3] == ("gaussian", "nonsaturating", 0.01)
     with pytest.raises(AppError, match="greater than maximum value"):  # the slider refuses 1e9 before the callback
         client.predict("ring8", "nonsaturating", 1e9, 0.001, 1, 0, False, api_name="/gan_step")

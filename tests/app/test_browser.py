@@ -284,7 +284,7 @@ def test_rnn_tab_samples_in_chinese(browser, server):
 
 
 def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
-    """Opened by a link (?tab=gan, whose primary action resets the game); pressing ▶ makes the timer step the game,
+    """Opened by a link (?tab=gan, whose primary action resets the game); pressing ▶ streams frames (one event),
     the generated points move frame after frame, and pause stops it."""
     ctx, page = _open(browser, server.rstrip("/") + "/?tab=gan&seed2d=0", "zh-CN", ready="#gan-note .katex")
     try:

@@ -55,28 +55,28 @@ def _steps(frame_html: str) -> int:
 
 # ---- the live 2-D game ----------------------------------------------------------------------------------------
 def test_reset_then_frames_advance_the_game_and_move_the_points():
-    session, frame0, text, timer = tab.game_reset("ring8", "nonsaturating", 1e-3, 1e-3, 1, 0)
+    session, frame0, text = tab.game_reset(None, "ring8", "nonsaturating", 1e-3, 1e-3, 1, 0)
     assert isinstance(session, tab.Session) and _steps(frame0) == 0 and "seed 0" in text
-    assert isinstance(timer, gr.Timer) and "<svg" in frame0 and "<circle" in frame0 and "<line" in frame0
-    session, frame1, text, timer = tab.game_step(session, "ring8", "nonsaturating", 1e-3, 1e-3, 1, 0)
+    assert "<svg" in frame0 and "<circle" in frame0 and "<line" in frame0
+    session, frame1, text = tab.game_step(session, "ring8", "nonsaturating", 1e-3, 1e-3, 1, 0)
     rounds = tab.UPDATES_PER_FRAME // 2
     assert _steps(frame1) == rounds and f"step {rounds}" in text and "modes covered" in text
     assert frame1 != frame0 and "polyline" in frame1  # the loss curves appear
-    session, frame2, _, _ = tab.game_step(session, "ring8", "nonsaturating", 1e-3, 1e-3, 4, 0)  # d_steps 4: fewer rounds
+    session, frame2, _ = tab.game_step(session, "ring8", "nonsaturating", 1e-3, 1e-3, 4, 0)  # d_steps 4: fewer rounds
     assert _steps(frame2) == rounds + tab.UPDATES_PER_FRAME // 5
     with_grid = tab.game_step(session, "ring8", "nonsaturating", 1e-3, 1e-3, 1, 0, True)[1]
     assert with_grid.count("<polyline") > frame2.count("<polyline")  # the manifold view adds the warped z grid
 
 
 def test_frames_are_reproducible_from_the_seed():
-    a = tab.game_step(tab.game_reset(seed=3)[0], seed=3)
-    b = tab.game_step(tab.game_reset(seed=3)[0], seed=3)
+    a = tab.game_step(tab.game_reset(None, seed=3)[0], seed=3)
+    b = tab.game_step(tab.game_reset(None, seed=3)[0], seed=3)
     assert a[1] == b[1] and a[2] == b[2]
-    assert tab.game_step(tab.game_reset(seed=4)[0], seed=4)[1] != a[1]
+    assert tab.game_step(tab.game_reset(None, seed=4)[0], seed=4)[1] != a[1]
 
 
 def test_two_sessions_never_share_state():
-    s1, s2 = tab.game_reset(seed=0)[0], tab.game_reset(seed=0)[0]
+    s1, s2 = tab.game_reset(None, seed=0)[0], tab.game_reset(None, seed=0)[0]
     for _ in range(3):
         s1 = tab.game_step(s1, seed=0)[0]
     s2 = tab.game_step(s2, seed=0)[0]
@@ -87,41 +87,76 @@ def test_two_sessions_never_share_state():
 def test_the_session_bound_stops_play_with_a_message():
     session = tab.game_reset()[0]
     session.game.step = tab.MAX_SESSION_STEPS - 2
-    session, frame, text, timer = tab.game_step(session)
-    assert session.game.step == tab.MAX_SESSION_STEPS and "20,000" in text
-    assert isinstance(timer, gr.Timer) and timer.active is False
-    session, frame, text, timer = tab.game_step(session)
+    session, frame, text = tab.game_step(session)
+    assert session.game.step == tab.MAX_SESSION_STEPS and "20,000" in text and not session.playing
+    session, frame, text = tab.game_step(session)
     assert session.game.step == tab.MAX_SESSION_STEPS and "Reset" in text and frame is not None
-    _, _, text, timer = tab.game_play(session)  # play at the bound stays paused
-    assert "20,000" in text and timer.active is False
-    session = tab.game_reset()[0]
+    frames = list(tab.game_play(session))  # play at the bound says so once and stays paused
+    assert len(frames) == 1 and "20,000" in frames[0][2] and not session.playing
+    session = tab.game_reset(session)[0]
     assert session.game.step == 0
 
 
 @pytest.mark.parametrize("lr, shown", [(0, "0.0001"), (-3, "0.0001"), (1e9, "0.05"), (float("nan"), "0.001"), ("x", "0.001")])
 def test_bad_learning_rates_are_clamped_with_a_message(lr, shown):
-    session, frame, text, _ = tab.game_step(None, "ring8", "nonsaturating", lr, 1e-3, 1, 0)
+    session, frame, text = tab.game_step(None, "ring8", "nonsaturating", lr, 1e-3, 1, 0)
     assert "learning rate of G" in text and shown in text and "<svg" in frame
     assert session.game.opt_g.lr == float(shown)
 
 
 def test_junk_target_loss_and_huge_d_steps():
-    session, _, text, _ = tab.game_step(None, "nope", "hinge", 1e-3, 1e-3, 10**9, 2**40)
+    session, _, text = tab.game_step(None, "nope", "hinge", 1e-3, 1e-3, 10**9, 2**40)
     assert "target" in text and "loss" in text and "D steps" in text and "seed" in text
     h = session.game.hyper
     assert (h.target, h.loss, h.d_steps) == ("ring8", "nonsaturating", tab.MAX_D_STEPS)
     assert session.game.step == tab.UPDATES_PER_FRAME // (tab.MAX_D_STEPS + 1)  # the work per frame stays bounded
 
 
-def test_play_twice_pause_and_reset_during_play():
-    session, _, _, timer = tab.game_play(None)
-    assert timer.active is True and session.playing
-    session, _, _, timer = tab.game_play(session)  # a second press just keeps playing
-    assert timer.active is True and session.game.step == 2 * (tab.UPDATES_PER_FRAME // 2)
-    text, timer = tab.game_pause(session)
-    assert timer.active is False and "paused at step" in text and not session.playing
-    text, timer = tab.game_pause(None)  # pause before anything ran
-    assert timer.active is False
+def _take(frames, n: int) -> list:
+    return [next(frames) for _ in range(n)]
+
+
+def test_play_streams_frames_until_pause(monkeypatch):
+    monkeypatch.setattr(tab, "FRAME_S", 0.0)
+    play = tab.game_play(None)
+    shown = _take(play, 3)
+    session = shown[0][0]
+    assert session.playing and [_steps(f) for _, f, _ in shown] == [16, 32, 48]  # one frame per yield, in order
+    assert "paused at step 48" in tab.game_pause(session) and not session.playing
+    assert list(play) == []  # after pause the stream ends without another frame
+    assert "paused at step 0" in tab.game_pause(None)  # pause before anything ran
+
+
+def test_a_second_play_or_a_reset_ends_the_first_stream(monkeypatch):
+    monkeypatch.setattr(tab, "FRAME_S", 0.0)
+    first = tab.game_play(None)
+    session = _take(first, 1)[0][0]
+    second = tab.game_play(session)  # play pressed twice (e.g. through the API): only the newest stream goes on
+    _take(second, 1)
+    assert list(first) == [] and session.game.step == 32
+    _take(second, 1)
+    new = tab.game_reset(session)[0]  # reset during play: the old stream stops, the new game is paused at 0
+    assert list(second) == [] and new.game.step == 0 and not new.playing and not session.playing
+
+
+def test_controls_moved_during_play_apply_to_the_next_frame(monkeypatch):
+    monkeypatch.setattr(tab, "FRAME_S", 0.0)
+    play = tab.game_play(None, "ring8", "nonsaturating", 1e-3, 1e-3, 1, 0)
+    session = _take(play, 1)[0][0]
+    tab.remember_controls(session, "ring8", "lsgan", 1e-3, 2e-3, 3, 0)  # what the controls' change events do
+    _take(play, 1)
+    h = session.game.hyper
+    assert (h.loss, h.d_steps, session.game.opt_d.lr) == ("lsgan", 3, 2e-3)
+    assert session.game.step == 16 + tab.UPDATES_PER_FRAME // 4
+    tab.remember_controls(None, "moons")  # no session yet: nothing to remember, no error
+    tab.game_pause(session)
+
+
+def test_play_is_bounded_in_time(monkeypatch):
+    monkeypatch.setattr(tab, "FRAME_S", 0.0)
+    monkeypatch.setattr(tab, "PLAY_MAX_S", 0)
+    frames = list(tab.game_play(None))  # the first frame, then the limit's message ends the stream
+    assert len(frames) == 2 and "at most 0 minutes" in frames[-1][2] and not frames[0][0].playing
 
 
 def test_a_frame_computed_across_a_reset_does_not_overwrite_the_new_game():
@@ -153,7 +188,7 @@ def test_a_frame_computed_across_a_reset_does_not_overwrite_the_new_game():
 
 def test_a_changed_target_starts_a_new_game():
     session = tab.game_step(tab.game_reset("ring8")[0], "ring8")[0]
-    session, _, text, _ = tab.game_step(session, "moons")
+    session, _, text = tab.game_step(session, "moons")
     assert session.game.hyper.target == "moons" and session.game.step == tab.UPDATES_PER_FRAME // 2
     assert "new game" in text
 
@@ -163,7 +198,7 @@ def test_presets_set_the_controls_and_speak_chinese():
     assert (target, loss, lr_g, lr_d, seed) == ("ring8", "nonsaturating", 1e-2, 1e-3, 0) and "Mode collapse" in text
     with ui.language("zh"):
         assert "模式崩溃" in tab.preset("collapse")[-1]
-        _, frame, text, _ = tab.game_step(None)
+        _, frame, text = tab.game_step(None)
         assert "第" in text and "D 的损失" in text and "step" not in text
         assert f"第 {tab.UPDATES_PER_FRAME // 2} 步" in frame
     assert "not one of" in tab.preset("junk")[-1]
@@ -173,7 +208,7 @@ def test_free_session_drops_the_networks():
     session = tab.game_reset()[0]
     tab.free_session(session)
     assert session.game is None
-    session, frame, _, _ = tab.game_step(session)  # a freed session starts again instead of failing
+    session, frame, _ = tab.game_step(session)  # a freed session starts again instead of failing
     assert session.game.step == tab.UPDATES_PER_FRAME // 2
     tab.free_session(None)
 
