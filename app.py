@@ -63,11 +63,15 @@ def build_app() -> gr.Blocks:
             for tab in TABS:
                 with gr.Tab(ui.t(tab.TITLE), id=tab.TAB_ID):
                     note_panels.append(tab.build())
-        lang.change(set_language, lang, note_panels + [notation], api_name="note_language", show_progress="hidden")
-        # On page load, follow the browser's language (navigator.language, e.g. "zh-CN").
-        # The JS result replaces the radio's input value, so it must already be one of the choices.
-        demo.load(ui.note_language, lang, lang, js=ui.BROWSER_LANGUAGE_JS, show_progress="hidden",
-                  api_visibility="private")
+        # Its own concurrency group, without a limit: on a zh page the notes' switch must not wait in the queue behind
+        # the ~50 figures every page view draws on load (it did: 20 s to Chinese notes on a busy 2-core machine).
+        lang.change(set_language, lang, note_panels + [notation], api_name="note_language", show_progress="hidden",
+                    concurrency_id="note_language", concurrency_limit=None)
+        # On page load, follow the browser's language (navigator.language, e.g. "zh-CN"), in the browser alone (no
+        # round trip); the radio's change then re-renders the notes. The JS result must be one of the radio's choices.
+        demo.load(None, None, lang, js=ui.BROWSER_LANGUAGE_JS, show_progress="hidden", api_visibility="private")
+        # Every tab's figures drawn on page load, in one event (demos/ui/pageload.py says why)
+        ui.pageload.merge(demo)
         # A shared link (?tab=ddpm&steps=50&seed=3): select the tab, set its controls, then press its primary button once.
         primary = gr.Textbox(visible=False)
         restore, controls = ui.links.restorer()

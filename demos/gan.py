@@ -9,6 +9,7 @@ The model math is all in genlib.gan.
 from __future__ import annotations
 
 import functools
+import html
 import threading
 import time
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ ui.add_strings(
         "gan_msg_modes": "ring modes covered {k}/8",
         "gan_msg_playing": "playing",
         "gan_msg_paused": "paused at step {step}",
+        "gan_msg_playing": "▶ playing from step {step}: the step and the losses are under the plane",
         "gan_msg_play_limit": "paused at step {step}: one press of play runs for at most {minutes} minutes; press play "
                               "again to go on",
         "gan_msg_bound": "This session has reached the bound of {n} generator steps: press Reset to start a new game.",
@@ -176,6 +178,7 @@ ui.add_strings(
         "gan_msg_modes": "覆盖了环上 {k}/8 个模式",
         "gan_msg_playing": "播放中",
         "gan_msg_paused": "已在第 {step} 步暂停",
+        "gan_msg_playing": "▶ 从第 {step} 步开始播放：步数和损失显示在平面图下方",
         "gan_msg_play_limit": "已在第 {step} 步暂停：每按一次播放最多运行 {minutes} 分钟；再按播放即可继续",
         "gan_msg_bound": "本会话已达到 {n} 个生成器步的上限：请按“重置”开始新的一局。",
         "gan_msg_diverged": "博弈在第 {step} 步发散（某个权重变成了 `NaN` 或无穷大）；保留最后一个有限的状态。"
@@ -250,8 +253,9 @@ def _hyper(c: ui.Clamped, target, loss, lr_g, lr_d, d_steps, seed) -> gan.Hyper:
 
 
 def _frame(game: gan.GameState, manifold: bool = False) -> str:
-    """The plane (D's heat map, real and generated points, G's gradient arrows, optionally the warped z grid) and the
-    two loss curves, as HTML."""
+    """The plane (D's heat map, real and generated points, G's gradient arrows, optionally the warped z grid), the
+    two loss curves and a caption with the step and the losses, as HTML. During play only the frame changes (the
+    status line says "playing" until play ends): one output per frame is less work for the page."""
     h = game.hyper
     real = gan.target_points(h.target, N_REAL, seed=h.seed + 7).numpy()
     fake, push = gan.g_gradients(game, game.z_fixed)
@@ -268,7 +272,8 @@ def _frame(game: gan.GameState, manifold: bool = False) -> str:
                                   title=ui.say("gan_msg_losses"), width=360, height=220)
     return (f'<div class="gan-frame" data-step="{game.step}" style="display:flex;gap:8px;flex-wrap:wrap;'
             f'align-items:flex-start"><div style="flex:1 1 300px;max-width:340px">{plane}</div>'
-            f'<div style="flex:1 1 300px">{curves}</div></div>')
+            f'<div style="flex:1 1 300px">{curves}</div>'
+            f'<div class="gan-caption" style="flex-basis:100%">{html.escape(_game_text(game))}</div></div>')
 
 
 def _game_text(game: gan.GameState) -> str:
@@ -350,7 +355,7 @@ def game_play(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_
         run, session.playing = session.run, True
         session.controls = controls
     t0 = last = time.monotonic()
-    yield session, frame, text
+    yield session, frame, ui.status(None, ui.say("gan_msg_playing", step=session.game.step))
     while True:
         time.sleep(max(0.0, FRAME_S - (time.monotonic() - last)))
         if session.run != run or session.game is None:  # paused, reset, played again, or the session was freed
@@ -368,7 +373,7 @@ def game_play(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_
             session.stop()
             yield session, frame, text
             return
-        yield session, frame, text
+        yield session, frame, gr.skip()  # the step and the losses are in the frame's caption
 
 
 def remember_controls(session=None, target="ring8", loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, d_steps=1, seed=0,

@@ -296,7 +296,8 @@ def test_gan_tab_plays_the_2d_game_in_chinese(browser, server):
         page.locator("#gan-play").click()
         page.wait_for_function(f"() => ({step})() >= 48", timeout=60_000)  # three frames or more, with no further click
         assert page.locator("#gan-frame").inner_html() != before
-        assert "D 的损失" in page.locator("#gan-status").inner_text()
+        assert "D 的损失" in page.locator("#gan-frame .gan-caption").inner_text()  # the frame's caption: step, losses
+        assert "开始播放" in page.locator("#gan-status").inner_text()
         page.locator("#gan-pause").click()
         _wait_text(page, "#gan-status", "暂停")
         paused = page.evaluate(step)

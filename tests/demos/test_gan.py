@@ -122,6 +122,8 @@ def test_play_streams_frames_until_pause(monkeypatch):
     shown = _take(play, 3)
     session = shown[0][0]
     assert session.playing and [_steps(f) for _, f, _ in shown] == [16, 32, 48]  # one frame per yield, in order
+    assert "playing from step 16" in shown[0][2] and shown[1][2] is not None and "step 32: loss D" in shown[1][1]
+    assert shown[1][2] == gr.skip() and shown[2][2] == gr.skip()  # during play only the frame changes (its caption)
     assert "paused at step 48" in tab.game_pause(session) and not session.playing
     assert list(play) == []  # after pause the stream ends without another frame
     assert "paused at step 0" in tab.game_pause(None)  # pause before anything ran
