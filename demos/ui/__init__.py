@@ -21,7 +21,7 @@ from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digi
                              note_panel, pick_digit, pixels, sample_controls, seed_box, sheet, status_line, stream,
                              tab_columns, training_panel, use_drawing)
 from demos.ui.strings import (BROWSER_LANGUAGE_JS, LANG_CHOICES, STRINGS, add_strings, choices, i18n_object,
-                              language, note_language, request_language, say, t)
+                              language, request_language, say, t)
 from genlib.images import upscale
 
 __all__ = ["links", "pageload", "share_link", "svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "hardware",
@@ -29,4 +29,4 @@ __all__ = ["links", "pageload", "share_link", "svg", "Clamped", "message", "stat
            "DigitPicker", "digit_picker", "intra_op_threads", "note_panel", "pick_digit", "pixels", "sample_controls",
            "seed_box", "sheet", "status_line", "stream", "tab_columns", "training_panel", "use_drawing",
            "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices", "i18n_object", "language",
-           "note_language", "request_language", "say", "t", "upscale"]
+           "request_language", "say", "t", "upscale"]

@@ -77,11 +77,6 @@ def choices(prefix: str, values) -> list[tuple[I18nData, str]]:
     return [(t(f"{prefix}_{v}"), v) for v in values]
 
 
-def note_language(navigator_language: str | None) -> str:
-    """Radio value for the browser's language (called on page load with navigator.language)."""
-    return notes.language_from_header(navigator_language)
-
-
 add_strings(
     en={"app_title": "Annotated Generative Models", "language": "Note language", "status": "Status",
         "ui_digit_index": "Test digit (bundled MNIST sample)", "ui_sketch": "…or draw / upload your own digit",
