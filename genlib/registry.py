@@ -187,7 +187,7 @@ RNN_TANG = dict(kind="lstm", emb=256, hidden=256, layers=1, dropout=0.0, tie=Tru
 
 
 def _rnn(corpus: str, kind: str, config: dict, what: str, **defaults) -> ModelSpec:
-    hp = dict(epochs=50, batch_size=64, lr=3e-3, warmup=50, minutes=5.0, bptt=100, clip=1.0, min_count=1) | defaults
+    hp = dict(epochs=50, batch_size=64, lr=3e-3, warmup=50, minutes=15.0, bptt=100, clip=1.0, min_count=1) | defaults
     return ModelSpec(
         f"rnn_{corpus}_{kind}", "genlib.rnn", "CharLM", config, "rnn", hp,
         f"genlib-annotated/rnn-{corpus}-{kind}",
