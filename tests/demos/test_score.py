@@ -71,8 +71,11 @@ def test_sde_view_from_the_same_noise():
 def test_predictor_corrector_streams_and_bounds_work(tiny_weights):
     out = list(score.pc_sample(3, 1, 0.16, 2, 0))
     assert out[-1][0].ndim == 2 and "level 3/3" in out[-1][2]
-    out = list(score.pc_sample(10**6, 99, -1, 10**6, "x"))
-    assert "outside [1, 100]" in out[-1][2] and "outside [0, 5]" in out[-1][2] and "outside [1, 16]" in out[-1][2]
+    stream = score.pc_sample(10**6, 99, -1, 10**6, "x")  # clamped to the bounds: 100 levels, 5 corrector steps, 16
+    first = next(stream)
+    stream.close()  # the first frame already says what was clamped; running all 100 levels adds ~15 s, no check
+    assert first[0].shape == (122, 122) and "100 DDIM steps × (1 + 5) network calls" in first[2]  # 16 images: 4 x 4
+    assert "outside [1, 100]" in first[2] and "outside [0, 5]" in first[2] and "outside [1, 16]" in first[2]
     # the tiny weights come without a classifier: the sweep says so instead of crashing
     last = list(score.pc_sweep(2, 0.16, 1, 0))[-1]
     assert last[0] is None and "No weights for 'cnn'" in last[2]
