@@ -70,8 +70,10 @@ def build_app() -> gr.Blocks:
         # On page load, follow the browser's language (navigator.language, e.g. "zh-CN"), in the browser alone (no
         # round trip); the radio's change then re-renders the notes. The JS result must be one of the radio's choices.
         demo.load(None, None, lang, js=ui.BROWSER_LANGUAGE_JS, show_progress="hidden", api_visibility="private")
-        # Every tab's figures drawn on page load, in one event (demos/ui/pageload.py says why)
-        ui.pageload.merge(demo)
+        # Every tab's figures drawn on page load, in one event (demos/ui/pageload.py says why); benchmarks/startup.py
+        # measures the page without it (GENLIB_MERGE_PAGE_LOAD=0)
+        if os.environ.get("GENLIB_MERGE_PAGE_LOAD", "1") != "0":
+            ui.pageload.merge(demo)
         # A shared link (?tab=ddpm&steps=50&seed=3): select the tab, set its controls, then press its primary button once.
         primary = gr.Textbox(visible=False)
         restore, controls = ui.links.restorer()

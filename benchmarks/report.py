@@ -35,6 +35,22 @@ def platform_section(startup: dict, load: dict, cheap_only: dict) -> list[str]:
             out.append(f"| {t['tab']} | {t['import_s'] * 1000:.0f} ms | {t['build_s'] * 1000:.0f} ms | {first} | {', '.join(t['models']) or '—'} |")
         worst = max((t["first_use_weights_s"] or 0) for t in pt["tabs"])
         out += ["", f"Target: the first action of a tab waits ≤ 1 s for its weights — {verdict(worst <= 1)} (worst {worst} s).", ""]
+    if startup and "page" in startup:
+        pg = startup["page"]
+        out += [f"### The page in a browser (`{startup.get('commands', {}).get('page', startup['command'])}`)", "",
+                f"Headless Chromium on the same 2 cores as the server, a fresh context per view, medians of {pg['n']} "
+                "views. *Merged*: every tab's page-load figures come from one event (`ui.pageload.merge`, the app's "
+                "default); *separate*: one load event per figure (`GENLIB_MERGE_PAGE_LOAD=0`, as before). Busy = the "
+                f"browser main thread's CPU profile over the first {pg['watch_s']:g} s, idle samples left out.", "",
+                "| page-load events | locale | DDPM note's math typeset | notes in the page's language | queue joins | "
+                "main thread busy |", "|---|---|---:|---:|---:|---:|"]
+        for key in ("merged_en-US", "merged_zh-CN", "separate_en-US", "separate_zh-CN"):
+            v = pg.get(key)
+            if v:
+                kind, locale = key.split("_")
+                out.append(f"| {kind} | {locale} | {v['math_s']} s | {v['language_s']} s | {v['joins']} | "
+                           f"{v['main_thread_busy_s']} s |")
+        out.append("")
     for res, title in ((load, "mixed load"), (cheap_only, "cheap events and decodes only")):
         if not res:
             continue

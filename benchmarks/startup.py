@@ -2,7 +2,12 @@
 waits for its weights, and the server's memory after every tab has been used once. Writes
 benchmarks/results/startup.json.
 
-    python benchmarks/startup.py [--runs 5]
+    python benchmarks/startup.py [--runs 5] [--page-runs 3] [--skip cold,tabs,memory,page]
+
+Page: headless Chromium opens the page (en-US and zh-CN, a fresh context each run) with the app's page-load figures
+merged into one event (ui.pageload.merge, the default) and without (GENLIB_MERGE_PAGE_LOAD=0, as before): seconds until
+the DDPM note's math is typeset, seconds until the notes are in the page's language, requests that joined Gradio's
+queue, and the browser main thread's busy time over the first 20 s (CPU profile, idle samples left out).
 
 Targets (issue 9): cold start <= 5 s (median, page served), RSS after every tab used once <= 1.5 GB, the first
 action of a tab waits <= 1 s for its weights.
@@ -140,14 +145,77 @@ def bench_memory() -> dict:
         stop(proc)
 
 
+ZH_NOTE = "去噪扩散模型"  # in the zh DDPM note's title
+
+
+def _page_view(browser, url: str, locale: str, watch_s: float) -> dict:
+    ctx = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    joins = []
+    page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.start")
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#ddpm-note .katex", timeout=120_000)
+    math_s = time.perf_counter() - t0
+    if locale.startswith("zh"):
+        page.wait_for_function(f"() => document.querySelector('#ddpm-note').innerText.includes('{ZH_NOTE}')",
+                               timeout=120_000)
+    language_s = time.perf_counter() - t0
+    page.wait_for_timeout(max(0.0, watch_s - (time.perf_counter() - t0)) * 1000)
+    profile = cdp.send("Profiler.stop")["profile"]
+    idle = {n["id"] for n in profile["nodes"] if n["callFrame"]["functionName"] == "(idle)"}
+    busy = sum(d for sid, d in zip(profile["samples"], profile["timeDeltas"]) if sid not in idle) / 1e6
+    ctx.close()
+    return {"math_s": math_s, "language_s": language_s, "joins": len(joins), "main_thread_busy_s": busy}
+
+
+def bench_page(runs: int, watch_s: float = 20.0) -> dict:
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.screenshots import ARGS
+
+    out = {"n": runs, "watch_s": watch_s}
+    for merged in (True, False):
+        os.environ["GENLIB_MERGE_PAGE_LOAD"] = "1" if merged else "0"
+        proc, _ = start_app(port := free_port())
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+                for locale in ("en-US", "zh-CN"):
+                    views = [_page_view(browser, f"http://127.0.0.1:{port}/", locale, watch_s) for _ in range(runs)]
+                    out[f"{'merged' if merged else 'separate'}_{locale}"] = {
+                        k: round(statistics.median(v[k] for v in views), 2) for k in views[0]}
+                browser.close()
+        finally:
+            stop(proc)
+            os.environ.pop("GENLIB_MERGE_PAGE_LOAD", None)
+    print("page", out, flush=True)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--page-runs", type=int, default=3)
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: cold, tabs, memory, page")
     args = p.parse_args()
-    result = {"command": "python benchmarks/startup.py " + " ".join(sys.argv[1:]), "machine": f"{os.cpu_count()} cores",
-              "cold_start": bench_cold_start(args.runs), "per_tab": bench_tabs(args.runs), "memory": bench_memory()}
+    path = RESULTS / "startup.json"
+    result = json.loads(path.read_text()) if path.exists() else {}  # a skipped part keeps its last figures
+    result |= {"command": "python benchmarks/startup.py " + " ".join(sys.argv[1:]), "machine": f"{os.cpu_count()} cores"}
+    skip = set(args.skip.split(","))
+    for part, key, run in (("cold", "cold_start", lambda: bench_cold_start(args.runs)),
+                           ("tabs", "per_tab", lambda: bench_tabs(args.runs)), ("memory", "memory", bench_memory),
+                           ("page", "page", lambda: bench_page(args.page_runs))):
+        if part not in skip:
+            result[key] = run()
+            result.setdefault("commands", {})[key] = result["command"]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "startup.json").write_text(json.dumps(result, indent=1) + "\n")
+    path.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
 
 
