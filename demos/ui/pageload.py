@@ -3,9 +3,9 @@
 Tabs draw their first figures with `gr.on(None, fn, inputs, outputs)`: on page load and whenever an input changes.
 With 14 tabs that is ~50 load events per page view, and Gradio's front end pays for each of them far more than the
 server does: on every status message of any event it re-sends the loading status of every component any event has
-touched so far, and finds each component by walking the whole component tree. One page view made 51,000 such
-updates (23 million tree-node visits) and kept a browser core busy for ~18 s on the reference machine; a zh page showed
-its Chinese notes after ~20 s, and the GAN stream's frames queued behind the same work.
+touched so far, and finds each component by walking the whole component tree. A page view kept the browser's main
+thread busy for 17 s on the reference machine and a zh page showed its Chinese notes after 18 s; with one event,
+5 s and 5 s (benchmarks/startup.py, the page part). The GAN stream's frames queued behind the same work.
 
 `merge(demo)` takes the load trigger off every such event (its change triggers, API name and trigger mode stay) and
 adds one load event that calls their functions in turn and returns all their outputs. A function that fails leaves its
