@@ -48,7 +48,13 @@ def set_language(lang: str):
 
 def build_app() -> gr.Blocks:
     ui.links.LINKS.clear()  # the tabs built below register their links
-    with gr.Blocks(title="Annotated Generative Models") as demo:
+    demo = gr.Blocks(title="Annotated Generative Models")
+    # Each page view queues a few small events on load (the figures drawn on load, the shared-link restore), so the
+    # queue must hold far more than a handful of visitors' worth; model events still run one at a time. Set while
+    # the page is still empty: queue() builds the server app, which launch() builds again (~0.1 s of the cold start
+    # with 14 tabs, benchmarks/startup.py).
+    demo.queue(default_concurrency_limit=2, max_size=256)
+    with demo:
         with gr.Row():
             with gr.Column(scale=5):
                 gr.Markdown(ui.t("app_header"))
@@ -86,9 +92,6 @@ def build_app() -> gr.Blocks:
 def main() -> None:
     limit_malloc_arenas(int(os.environ.get("GENLIB_MALLOC_ARENAS", "2")))
     demo = build_app()
-    # Each page view queues ~10 small events on load (the language switch and the figures drawn on load), so the
-    # queue must hold far more than a handful of visitors' worth; model events still run one at a time.
-    demo.queue(default_concurrency_limit=2, max_size=256)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),

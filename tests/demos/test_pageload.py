@@ -60,3 +60,10 @@ def test_the_app_draws_its_page_load_figures_in_one_event():
     assert sorted(f.name or "js" for f in loads) == ["js", "page_load", "restore"]
     figures = next(f for f in loads if f.name == "page_load")
     assert len(figures.outputs) > 100  # every tab's first figures
+
+
+def test_the_app_configures_its_queue_before_the_page_is_built():
+    import app
+
+    demo = app.build_app()  # main() launches it as built: the bound and the default concurrency come with it
+    assert (demo._queue.max_size, demo._queue.default_concurrency_limit) == (256, 2)
