@@ -70,7 +70,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(ui.t(tab.TITLE), id=tab.TAB_ID):
                     note_panels.append(tab.build())
         # Its own concurrency group, without a limit: on a zh page the notes' switch must not wait in the queue behind
-        # the ~50 figures every page view draws on load (it did: 20 s to Chinese notes on a busy 2-core machine).
+        # the page-load figures of this and other visitors' page views.
         lang.change(set_language, lang, note_panels + [notation], api_name="note_language", show_progress="hidden",
                     concurrency_id="note_language", concurrency_limit=None)
         # On page load, follow the browser's language (navigator.language, e.g. "zh-CN"), in the browser alone (no

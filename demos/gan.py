@@ -91,7 +91,6 @@ ui.add_strings(
         "gan_msg_new_game": "New game: {target}, seed {seed}",
         "gan_msg_step": "step {step}: loss D {loss_d:.3f}, loss G {loss_g:.3f}",
         "gan_msg_modes": "ring modes covered {k}/8",
-        "gan_msg_playing": "playing",
         "gan_msg_paused": "paused at step {step}",
         "gan_msg_playing": "▶ playing from step {step}: the step and the losses are under the plane",
         "gan_msg_play_limit": "paused at step {step}: one press of play runs for at most {minutes} minutes; press play "
@@ -176,7 +175,6 @@ ui.add_strings(
         "gan_msg_new_game": "新的一局：{target}，随机种子 {seed}",
         "gan_msg_step": "第 {step} 步：D 的损失 {loss_d:.3f}，G 的损失 {loss_g:.3f}",
         "gan_msg_modes": "覆盖了环上 {k}/8 个模式",
-        "gan_msg_playing": "播放中",
         "gan_msg_paused": "已在第 {step} 步暂停",
         "gan_msg_playing": "▶ 从第 {step} 步开始播放：步数和损失显示在平面图下方",
         "gan_msg_play_limit": "已在第 {step} 步暂停：每按一次播放最多运行 {minutes} 分钟；再按播放即可继续",
@@ -312,9 +310,9 @@ def _advance(session, target, loss, lr_g, lr_d, d_steps, seed, manifold) -> tupl
             session.game = gan.new_game(h)
         notes.append(ui.say("gan_msg_restarted"))
     game = session.game
-    bound = ui.say("gan_msg_bound", n=f"{MAX_SESSION_STEPS:,}")
+    bound = lambda: ui.say("gan_msg_bound", n=f"{MAX_SESSION_STEPS:,}")  # noqa: E731  (said only when reached)
     if game.step >= MAX_SESSION_STEPS:
-        return session, gr.skip(), ui.status(c, bound, "warn"), True
+        return session, gr.skip(), ui.status(c, bound(), "warn"), True
     rounds = min(max(1, UPDATES_PER_FRAME // (h.d_steps + 1)), MAX_SESSION_STEPS - game.step)
     with ui.intra_op_threads(1):
         new = gan.train_step(game, h, steps=rounds)
@@ -326,7 +324,7 @@ def _advance(session, target, loss, lr_g, lr_d, d_steps, seed, manifold) -> tupl
         session.game = new
     text = " · ".join([_game_text(new), *notes])
     if new.step >= MAX_SESSION_STEPS:
-        return session, _frame(new, manifold is True), ui.status(c, text + " · " + bound, "warn"), True
+        return session, _frame(new, manifold is True), ui.status(c, text + " · " + bound(), "warn"), True
     return session, _frame(new, manifold is True), ui.status(c, text), False
 
 
