@@ -86,35 +86,24 @@ def bench_browser(seconds: float) -> dict:
     """Frames per second the GAN tab shows in headless Chromium after play is pressed: the app served by
     `python app.py`, the page opened at ?tab=gan, frames counted for `seconds` after the first one; then pause is
     clicked and the frames the page still shows (a backlog the browser had not drawn yet) are counted too."""
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    from benchmarks.screenshots import ARGS
-    from benchmarks.speed import free_port, start_app, stop
+    from benchmarks.screenshots import served_browser
     from demos.gan import FRAME_S
 
-    proc, _ = start_app(port := free_port())
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/?tab=gan", wait_until="domcontentloaded")
-            page.wait_for_selector("#gan-frame .gan-frame", timeout=120_000)
-            page.wait_for_timeout(2000)  # the page's load events settle
-            page.evaluate(FRAME_COUNTER_JS)
-            page.locator("#gan-play").click()
-            page.wait_for_function("() => window.__frames.length >= 1", timeout=60_000)
-            page.wait_for_timeout(int(seconds * 1000))
-            frames = page.evaluate("() => window.__frames")
-            page.locator("#gan-pause").click(force=True)
-            page.wait_for_function("() => document.querySelector('#gan-status').innerText.includes('paused')",
-                                   timeout=60_000)
-            page.wait_for_timeout(2000)
-            late = len(page.evaluate("() => window.__frames")) - len(frames)
-            browser.close()
-    finally:
-        stop(proc)
+    with served_browser() as (browser, port):
+        page = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}/?tab=gan", wait_until="domcontentloaded")
+        page.wait_for_selector("#gan-frame .gan-frame", timeout=120_000)
+        page.wait_for_timeout(2000)  # the page's load events settle
+        page.evaluate(FRAME_COUNTER_JS)
+        page.locator("#gan-play").click()
+        page.wait_for_function("() => window.__frames.length >= 1", timeout=60_000)
+        page.wait_for_timeout(int(seconds * 1000))
+        frames = page.evaluate("() => window.__frames")
+        page.locator("#gan-pause").click(force=True)
+        page.wait_for_function("() => document.querySelector('#gan-status').innerText.includes('paused')",
+                               timeout=60_000)
+        page.wait_for_timeout(2000)
+        late = len(page.evaluate("() => window.__frames")) - len(frames)
     times = [t / 1000 for t, _ in frames]
     gaps = [b - a for a, b in zip(times, times[1:])]
     span = times[-1] - times[0] if len(times) > 1 else float("nan")

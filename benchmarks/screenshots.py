@@ -7,6 +7,7 @@ docs/screenshot-attention.png.
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from pathlib import Path
@@ -20,34 +21,44 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
         "--disable-component-update", "--disable-sync", "--disable-quic"]
 
 
-def main() -> None:
+@contextlib.contextmanager
+def served_browser(**env: str):
+    """`python app.py` on a free port (`env` added to its environment) and headless Chromium -> (browser, port);
+    both are closed on the way out."""
     from playwright.sync_api import sync_playwright
 
-    proc, _ = start_app(port := free_port())
+    proc, _ = start_app(port := free_port(), **env)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            for locale, name in (("en-US", "en"), ("zh-CN", "zh")):
-                page = browser.new_page(locale=locale, viewport={"width": 1440, "height": 1100})
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
-                box = page.locator("#ddpm-t input[type=number]").first
-                box.fill("350")
-                box.press("Enter")
-                page.locator("#ddpm-sample").click()
-                page.wait_for_function("() => document.body.innerText.includes('✓')", timeout=120_000)
-                page.wait_for_timeout(500)
-                if name == "zh":  # one view of the sampled grid (en), one of the top of the page (zh)
-                    page.evaluate("window.scrollTo(0, 0)")
-                    page.wait_for_timeout(300)
-                page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
-                page.close()
-            flow_tab(browser, port)
-            transformer_tabs(browser, port)
-            pixelcnn_tab(browser, port)
-            browser.close()
+            try:
+                yield browser, port
+            finally:
+                browser.close()
     finally:
         stop(proc)
+
+
+def main() -> None:
+    with served_browser() as (browser, port):
+        for locale, name in (("en-US", "en"), ("zh-CN", "zh")):
+            page = browser.new_page(locale=locale, viewport={"width": 1440, "height": 1100})
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
+            box = page.locator("#ddpm-t input[type=number]").first
+            box.fill("350")
+            box.press("Enter")
+            page.locator("#ddpm-sample").click()
+            page.wait_for_function("() => document.body.innerText.includes('✓')", timeout=120_000)
+            page.wait_for_timeout(500)
+            if name == "zh":  # one view of the sampled grid (en), one of the top of the page (zh)
+                page.evaluate("window.scrollTo(0, 0)")
+                page.wait_for_timeout(300)
+            page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
+            page.close()
+        flow_tab(browser, port)
+        transformer_tabs(browser, port)
+        pixelcnn_tab(browser, port)
 
 
 def pixelcnn_tab(browser, port: int) -> None:

@@ -29,9 +29,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(port: int) -> tuple[subprocess.Popen, float]:
-    """Start `python app.py` and return (process, seconds until GET / answers 200)."""
-    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", HF_HUB_OFFLINE="1")
+def start_app(port: int, **env: str) -> tuple[subprocess.Popen, float]:
+    """Start `python app.py` (with `env` added to its environment) and return (process, seconds until GET / answers
+    200)."""
+    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", HF_HUB_OFFLINE="1", **env)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -173,27 +173,15 @@ def _page_view(browser, url: str, locale: str, watch_s: float) -> dict:
 
 
 def bench_page(runs: int, watch_s: float = 20.0) -> dict:
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    from benchmarks.screenshots import ARGS
+    from benchmarks.screenshots import served_browser
 
     out = {"n": runs, "watch_s": watch_s}
     for merged in (True, False):
-        os.environ["GENLIB_MERGE_PAGE_LOAD"] = "1" if merged else "0"
-        proc, _ = start_app(port := free_port())
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-                for locale in ("en-US", "zh-CN"):
-                    views = [_page_view(browser, f"http://127.0.0.1:{port}/", locale, watch_s) for _ in range(runs)]
-                    out[f"{'merged' if merged else 'separate'}_{locale}"] = {
-                        k: round(statistics.median(v[k] for v in views), 2) for k in views[0]}
-                browser.close()
-        finally:
-            stop(proc)
-            os.environ.pop("GENLIB_MERGE_PAGE_LOAD", None)
+        with served_browser(GENLIB_MERGE_PAGE_LOAD="1" if merged else "0") as (browser, port):
+            for locale in ("en-US", "zh-CN"):
+                views = [_page_view(browser, f"http://127.0.0.1:{port}/", locale, watch_s) for _ in range(runs)]
+                out[f"{'merged' if merged else 'separate'}_{locale}"] = {
+                    k: round(statistics.median(v[k] for v in views), 2) for k in views[0]}
     print("page", out, flush=True)
     return out
 
