@@ -66,8 +66,11 @@ ui.add_strings(
         "ddpm_msg_where": "step {index}/{total} (t = {t})",
         "ddpm_msg_clean": "t = 0 is the clean digit: move the noise slider up first.",
         "ddpm_msg_denoise_head": "from t = {t}: {sampler}",
-        "ddpm_msg_training": "Weights: `{src}` · {epochs} epochs on {dataset} ({steps} steps) in {minutes:.1f} min on "
-                             "{hardware} · held-out L_simple {loss:.4f}",
+        "ddpm_msg_training": "Weights: `{src}` · {recipe} · {epochs} epochs on {dataset} ({steps} steps) in "
+                             "{minutes:.1f} min on {hardware} · held-out training loss {loss:.4f}",
+        "ddpm_msg_recipe": "{schedule} schedule, {target} target, {weighting} weights",
+        "ddpm_schedule_linear": "linear", "ddpm_schedule_cosine": "cosine",
+        "ddpm_weighting_uniform": "uniform", "ddpm_weighting_min_snr": "min-SNR-5",
     },
     zh={
         "ddpm_title": "DDPM 扩散模型",
@@ -98,8 +101,11 @@ ui.add_strings(
         "ddpm_msg_where": "第 {index}/{total} 步（t = {t}）",
         "ddpm_msg_clean": "t = 0 就是干净的数字：请先把噪声滑块调大。",
         "ddpm_msg_denoise_head": "从 t = {t} 开始：{sampler}",
-        "ddpm_msg_training": "权重：`{src}` · 在 `{dataset}` 上训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，"
-                             "硬件 {hardware} · 留出集 L_simple {loss:.4f}",
+        "ddpm_msg_training": "权重：`{src}` · {recipe} · 在 `{dataset}` 上训练 {epochs} 轮（{steps} 步），"
+                             "用时 {minutes:.1f} 分钟，硬件 {hardware} · 留出集上的训练损失 {loss:.4f}",
+        "ddpm_msg_recipe": "{schedule}调度，预测 {target}，{weighting}权重",
+        "ddpm_schedule_linear": "线性", "ddpm_schedule_cosine": "余弦",
+        "ddpm_weighting_uniform": "均匀", "ddpm_weighting_min_snr": "min-SNR-5 ",
     },
 )
 
@@ -213,9 +219,16 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
 
 
 # ---- training record --------------------------------------------------------------------------------
+TARGETS = {"eps": "ε", "x0": "x₀", "v": "v"}
+
+
 def describe_training(m: dict, src: str) -> str:
-    return ui.say("ddpm_msg_training", src=src, epochs=m["epochs"], dataset=m["dataset"], steps=m["steps"],
-                  minutes=m["wall_time_s"] / 60, hardware=ui.hardware(m["hardware"]), loss=m["final"]["test_loss_ema"])
+    d = GaussianDiffusion.from_metrics(m)  # the recipe the weights were trained with (linear / eps / uniform if unsaid)
+    recipe = ui.say("ddpm_msg_recipe", schedule=ui.say(f"ddpm_schedule_{d.schedule}"), target=TARGETS[d.target],
+                    weighting=ui.say(f"ddpm_weighting_{d.weighting}"))
+    return ui.say("ddpm_msg_training", src=src, recipe=recipe, epochs=m["epochs"], dataset=m["dataset"],
+                  steps=m["steps"], minutes=m["wall_time_s"] / 60, hardware=ui.hardware(m["hardware"]),
+                  loss=m["final"]["test_loss_ema"])
 
 
 # ---- layout -----------------------------------------------------------------------------------------

@@ -25,8 +25,11 @@ def test_forward_step_clamps_t_and_reports_schedule_values():
     assert np.array_equal(img, ui.upscale(frames[0])) and "outside [0, 1000]" in html and "∞" in html
     img, html = ddpm.forward_step(frames, 10**6)
     assert np.array_equal(img, ui.upscale(frames[1000]))
-    _, html = ddpm.forward_step(frames, 1)
-    assert f"{(1 - 1e-4) ** 0.5:.4f}" in html  # sqrt(alpha_bar_1)
+    d = ddpm.process()  # the shipped schedule (cosine since issue 16): sqrt(alpha_bar_t) read from it
+    assert d.schedule == hub.load_metrics("ddpm")["diffusion"]["schedule"]
+    for t in (1, 500):
+        _, html = ddpm.forward_step(frames, t)
+        assert f"<td>{float(d.alpha_bar[t - 1]) ** 0.5:.4f}</td>" in html
     _, html = ddpm.forward_step(None, "abc")  # no state yet and junk input: the default digit, t = 0
     assert "not a number" in html
 
@@ -89,8 +92,20 @@ def test_training_record_reads_metrics_without_loading_weights():
     from genlib import hub
 
     hub.clear_cache()
-    assert "held-out L_simple 0.0219" in ui.training_summary("ddpm", ddpm.describe_training)
+    summary = ui.training_summary("ddpm", ddpm.describe_training)
+    assert "cosine schedule, v target, min-SNR-5 weights" in summary and "held-out training loss 0.0212" in summary
     assert len(ui.loss_frame("ddpm")) > 10 and hub._load_cached.cache_info().currsize == 0
+
+
+def test_training_record_names_the_recipe_of_the_weights():
+    """The recipe comes from the record: one without a "diffusion" entry was trained before recipes existed
+    (linear / eps / uniform); in zh the names are translated."""
+    old = {"epochs": 12, "dataset": "mnist", "steps": 5616, "wall_time_s": 2882.4, "hardware": "x86_64 CPU, 2 threads",
+           "final": {"test_loss_ema": 0.02188}}
+    assert "linear schedule, ε target, uniform weights" in ddpm.describe_training(old, "weights/ddpm")
+    new = old | {"diffusion": {"schedule": "cosine", "target": "x0", "weighting": "min_snr"}}
+    with ui.language("zh"):
+        assert "余弦调度，预测 x₀，min-SNR-5 权重" in ddpm.describe_training(new, "weights/ddpm")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "xx"])

@@ -98,6 +98,44 @@ def test_eps_form_weight():
     assert 0.004 < float(w[99:].min()) and float(w[99:].max()) < 0.011  # from t = 100 on: 100 times smaller than at t = 1
 
 
+def test_end_of_chain_under_both_schedules():
+    """alpha_bar_T is about 4e-5 (linear) and 2e-9 (cosine, its last beta clipped at 0.999); L_T for the brightest
+    digit (all pixels 1) is at most about 2e-5 nats per pixel (linear) and 1e-9 (cosine)."""
+    lin, cos = GaussianDiffusion(schedule="linear"), GaussianDiffusion(schedule="cosine")
+    assert float(lin.alpha_bar[-1]) == pytest.approx(4e-5, rel=0.05)
+    assert float(cos.alpha_bar[-1]) == pytest.approx(2.4e-9, rel=0.05) and float(cos.beta[-1]) == pytest.approx(0.999)
+    ones = torch.ones(1, 1, 28, 28, dtype=D64)
+    assert lin.prior_kl(ones).item() == pytest.approx(2e-5, rel=0.05)
+    assert cos.prior_kl(ones).item() == pytest.approx(1.2e-9, rel=0.05)
+
+
+def test_cosine_schedule_facts_of_section_10():
+    """alpha_bar_500 is 0.079 (linear) and 0.49 (cosine); SNR_t > 5 for the first 261 cosine steps (where the min-SNR
+    cap acts); the eps loss weighs the x0 error by SNR_t, about e^10 times more at t = 1 than at t = 500."""
+    lin, cos = GaussianDiffusion(schedule="linear"), GaussianDiffusion(schedule="cosine")
+    assert float(lin.alpha_bar[499]) == pytest.approx(0.079, abs=5e-4)
+    assert float(cos.alpha_bar[499]) == pytest.approx(0.49, abs=5e-3)
+    snr = cos.alpha_bar.double() / (1 - cos.alpha_bar.double())
+    assert int((snr > 5).sum()) == 261 and bool((snr[:261] > 5).all())  # the first 261 steps, t = 1..261
+    assert math.log(snr[0] / snr[499]) == pytest.approx(10, abs=0.2)
+
+
+def test_ddpm_recipe_figures_match_the_benchmarks():
+    """Section 10's "now" figures are the ones the benchmarks wrote: the Compare board's DDPM rows (FID to one
+    decimal, IS to two) and benchmarks/quality.py's ancestral-1000 and DDIM-50 rows with their ratio."""
+    results = ROOT / "benchmarks" / "results"
+    rows = {r["label"]: r for r in json.loads((results / "compare.json").read_text())["rows"] if r["model"] == "ddpm"}
+    quality = json.loads((results / "quality.json").read_text())["models"]
+    note = {lang: (ROOT / "notes" / lang / "ddpm.md").read_text(encoding="utf-8") for lang in ("en", "zh")}
+    for label, text in (("DDIM-10", "DDIM-10"), ("DDIM-50", "DDIM-50"), ("DDIM-50, η = 1", "DDIM-50, \\( \\eta = 1 \\)")):
+        fid, is_ = f"{rows[label]['fid']:.1f}", f"{rows[label]['is']:.2f}"
+        assert f"| {text} |" in note["en"] and fid in note["en"] and is_ in note["en"] and fid in note["zh"]
+    anc, ddim = quality["ancestral-1000:bfloat16"], quality["ddim-50:bfloat16"]
+    for text in note.values():
+        assert f"FID {anc['fid']:.1f}" in text and f"IS {anc['is']:.2f}" in text and f"FID {ddim['fid']:.1f}" in text
+        assert f"{ddim['fid'] / anc['fid']:.2f}" in text
+
+
 def test_ddim_step_keeps_the_marginal():
     """With the true x_0 and eps, the DDIM update gives x_s = sqrt(abar_s) x_0 + noise of variance 1 - abar_s,
     for every eta: the coefficient sqrt(1 - abar_s - sigma^2) is what makes (1 - abar_s - sigma^2) + sigma^2 = 1 - abar_s."""
@@ -122,7 +160,8 @@ def test_ddim_eta0_is_deterministic():
 
 
 def test_unet_block_counts():
-    """The trained DDPM U-Net: one residual block per level in the encoder, two in the decoder, two in the middle."""
+    """The trained DDPM U-Net: one residual block per level in the encoder, two in the decoder, two in the middle;
+    16, 32 and 64 channels at 28, 14 and 7 pixels."""
     from genlib.nn import ResBlock
     from genlib.unet import UNet
 
@@ -135,7 +174,8 @@ def test_unet_block_counts():
 
     assert config["num_res_blocks"] == 1
     assert count(net.down) == levels * 1 and count(net.up) == levels * 2 and count(net.mid) == 2
-    assert 0.9e6 < _n(net) < 1.1e6  # "about one million parameters"
+    assert [config["ch"] * m for m in config["ch_mult"]] == [16, 32, 64]
+    assert 0.68e6 < _n(net) < 0.70e6  # "about 0.69 million parameters"
 
 
 # ---- transformer.md --------------------------------------------------------------------------------------
