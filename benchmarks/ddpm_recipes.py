@@ -56,7 +56,10 @@ def ensure_trained(name: str, args) -> dict:
     wanted = " ".join(cmd[2:])
     if metrics.exists():
         m = json.loads(metrics.read_text())
-        if m.get("command", "").endswith(wanted.split("ddpm ", 1)[1]):
+        from genlib import registry
+
+        same_net = m.get("unet") == registry.get("ddpm").config  # a variant of an older network is retrained
+        if m.get("command", "").endswith(wanted.split("ddpm ", 1)[1]) and same_net:
             return m
     print("training:", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=ROOT)
@@ -108,16 +111,21 @@ def main() -> None:
 
     out_file = RESULTS / "ddpm_recipes.json"
     res = json.loads(out_file.read_text()) if out_file.exists() else {}
+    from genlib import registry
+
+    unet = registry.get("ddpm").config
+    net = f"U-Net ch {unet['ch']} x {unet['ch_mult']}"  # the shipped network: rows of another one are dropped
+    threads = "one thread" if args.threads == 1 else f"{args.threads} threads"
     budget = (f"{args.epochs} epoch(s) over the first {args.limit} training images, batch {args.batch_size} "
-              f"({args.epochs * (args.limit // args.batch_size)} steps), warm-up {args.warmup}, one thread on a shared "
-              "2-core CPU")
+              f"({args.epochs * (args.limit // args.batch_size)} steps), warm-up {args.warmup}, {net}, {threads} on "
+              "the 2-core CPU")
     if res.get("budget") != budget or res.get("n") != args.n_ddim:
         res = {}
     n_ancestral = res.get("n_ancestral", args.n_ancestral) if args.n_ancestral < 1 else args.n_ancestral
     this = "python benchmarks/ddpm_recipes.py " + " ".join(sys.argv[1:])
     res["commands"] = [c for c in res.get("commands", []) if c != this] + [this]  # the calls that made the rows
     res.update({"command": " && ".join(res["commands"]), "n": args.n_ddim,
-                "n_ancestral": n_ancestral, "budget": budget, "batch_size": args.batch_size,
+                "n_ancestral": n_ancestral, "budget": budget, "batch_size": args.batch_size, "threads": args.threads,
                 "train_steps": args.epochs * (args.limit // args.batch_size),
                 "reference": "MNIST test set (10,000 images), classifier features of weights/cnn",
                 "date": time.strftime("%Y-%m-%d")})

@@ -3,7 +3,7 @@ the flow-matching tab: docs/screenshot-flow-en.png (2-D part) and docs/screensho
 docs/screenshot-pixelcnn.png, docs/screenshot-transformer.png (attention maps of a decoded number) and
 docs/screenshot-attention.png.
 
-    python benchmarks/screenshots.py
+    python benchmarks/screenshots.py [--parts ddpm,flow,transformer,pixelcnn]
 """
 from __future__ import annotations
 
@@ -40,25 +40,36 @@ def served_browser(**env: str):
 
 
 def main() -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--parts", default="ddpm,flow,transformer,pixelcnn", help="which screenshots to retake")
+    parts = set(p.parse_args().parts.split(","))
     with served_browser() as (browser, port):
-        for locale, name in (("en-US", "en"), ("zh-CN", "zh")):
-            page = browser.new_page(locale=locale, viewport={"width": 1440, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
-            box = page.locator("#ddpm-t input[type=number]").first
-            box.fill("350")
-            box.press("Enter")
-            page.locator("#ddpm-sample").click()
-            page.wait_for_function("() => document.body.innerText.includes('✓')", timeout=120_000)
-            page.wait_for_timeout(500)
-            if name == "zh":  # one view of the sampled grid (en), one of the top of the page (zh)
-                page.evaluate("window.scrollTo(0, 0)")
-                page.wait_for_timeout(300)
-            page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
-            page.close()
-        flow_tab(browser, port)
-        transformer_tabs(browser, port)
-        pixelcnn_tab(browser, port)
+        if "ddpm" in parts:
+            ddpm_tab(browser, port)
+        for name, take in (("flow", flow_tab), ("transformer", transformer_tabs), ("pixelcnn", pixelcnn_tab)):
+            if name in parts:
+                take(browser, port)
+
+
+def ddpm_tab(browser, port: int) -> None:
+    """docs/screenshot-en.png (the sampled grid) and docs/screenshot-zh.png (the top of the page in zh-CN)."""
+    for locale, name in (("en-US", "en"), ("zh-CN", "zh")):
+        page = browser.new_page(locale=locale, viewport={"width": 1440, "height": 1100})
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#ddpm-note .katex", timeout=60_000)
+        box = page.locator("#ddpm-t input[type=number]").first
+        box.fill("350")
+        box.press("Enter")
+        page.locator("#ddpm-sample").click()
+        page.wait_for_function("() => document.body.innerText.includes('✓')", timeout=120_000)
+        page.wait_for_timeout(500)
+        if name == "zh":  # one view of the sampled grid (en), one of the top of the page (zh)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.wait_for_timeout(300)
+        page.screenshot(path=str(ROOT / "docs" / f"screenshot-{name}.png"))
+        page.close()
 
 
 def pixelcnn_tab(browser, port: int) -> None:

@@ -103,7 +103,7 @@ ui.add_strings(
         "score_recipes_cols": "variant|schedule|target|weighting|training|DDIM-50 FID|DDIM-50 IS|ancestral-1000 FID|"
                               "ancestral-1000 IS",
         "score_msg_recipes": "DDIM-50 on n = {n} samples, ancestral-1000 on {n_anc}; every variant trained for {steps} steps "
-                             "of batch {batch} with one thread; command `{command}`",
+                             "of batch {batch} on {threads} CPU thread(s); command `{command}`",
         "score_msg_sde": "{source} score, {steps} steps. Sliced Wasserstein distance to the data: reverse SDE {sw_sde:.3f}, "
                          "PF-ODE {sw_ode:.3f} (two data draws: {sw_ref:.3f}).",
         "score_msg_no_learned": "No learned field for '{toy}': the exact score is used.",
@@ -162,7 +162,7 @@ ui.add_strings(
         "score_curve_ab": "ᾱ_t（线性、余弦）", "score_curve_snr": "log 信噪比（线性、余弦）",
         "score_msg_no_recipes": "训练配方对比还没有运行：`python benchmarks/ddpm_recipes.py`。",
         "score_recipes_cols": "变体|调度|预测目标|损失权重|训练|DDIM-50 FID|DDIM-50 IS|祖先采样-1000 FID|祖先采样-1000 IS",
-        "score_msg_recipes": "DDIM-50 用 n = {n} 个样本，祖先采样-1000 用 {n_anc} 个；每个变体单线程训练 {steps} 步，"
+        "score_msg_recipes": "DDIM-50 用 n = {n} 个样本，祖先采样-1000 用 {n_anc} 个；每个变体用 {threads} 个 CPU 线程训练 {steps} 步，"
                              "批量 {batch}；命令 `{command}`",
         "score_msg_sde": "{source}得分，{steps} 步。到数据的切片 Wasserstein 距离：反向 SDE {sw_sde:.3f}，"
                          "概率流 ODE {sw_ode:.3f}（两份数据样本之间：{sw_ref:.3f}）。",
@@ -448,7 +448,7 @@ def recipes_html() -> str:
                     f"<td>{cell('ddim-50', 'fid')}</td><td>{cell('ddim-50', 'is')}</td>"
                     f"<td>{cell('ancestral-1000', 'fid')}</td><td>{cell('ancestral-1000', 'is')}</td><td>{img}</td></tr>")
     caption = ui.say("score_msg_recipes", n=res["n"], n_anc=res["n_ancestral"], steps=res["train_steps"],
-                     batch=res["batch_size"], command=res["command"])
+                     batch=res["batch_size"], threads=res.get("threads", 1), command=res["command"])
     return f'<div class="stats"><table><tr>{head}</tr>{"".join(body)}</table><p>{html.escape(caption)}</p></div>'
 
 

@@ -136,6 +136,19 @@ def test_ddpm_recipe_figures_match_the_benchmarks():
         assert f"{ddim['fid'] / anc['fid']:.2f}" in text
 
 
+def test_score_note_recipe_table_is_the_benchmark_file():
+    """Section 7 of the score note quotes benchmarks/results/ddpm_recipes.json row by row, in both languages."""
+    res = json.loads((ROOT / "benchmarks" / "results" / "ddpm_recipes.json").read_text())
+    for lang in ("en", "zh"):
+        note = (ROOT / "notes" / lang / "score.md").read_text(encoding="utf-8")
+        assert res["command"] in note
+        for name, v in res["variants"].items():
+            q = v["quality"]
+            cells = (f"| {v['schedule']} | {v['target']} | {v['weighting']} | {v['steps']} | {q['ddim-50']['fid']} | "
+                     f"{q['ddim-50']['is']} | {q['ancestral-1000']['fid']} | {q['ancestral-1000']['is']} |")
+            assert cells in note, (lang, name)
+
+
 def test_ddim_step_keeps_the_marginal():
     """With the true x_0 and eps, the DDIM update gives x_s = sqrt(abar_s) x_0 + noise of variance 1 - abar_s,
     for every eta: the coefficient sqrt(1 - abar_s - sigma^2) is what makes (1 - abar_s - sigma^2) + sigma^2 = 1 - abar_s."""
