@@ -105,7 +105,7 @@ ui.add_strings(
                              "用时 {minutes:.1f} 分钟，硬件 {hardware} · 留出集上的训练损失 {loss:.4f}",
         "ddpm_msg_recipe": "{schedule}调度，预测 {target}，{weighting}权重",
         "ddpm_schedule_linear": "线性", "ddpm_schedule_cosine": "余弦",
-        "ddpm_weighting_uniform": "均匀", "ddpm_weighting_min_snr": "min-SNR-5 ",
+        "ddpm_weighting_uniform": "均匀", "ddpm_weighting_min_snr": "信噪比封顶为 5 的",
     },
 )
 

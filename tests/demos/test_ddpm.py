@@ -105,7 +105,7 @@ def test_training_record_names_the_recipe_of_the_weights():
     assert "linear schedule, ε target, uniform weights" in ddpm.describe_training(old, "weights/ddpm")
     new = old | {"diffusion": {"schedule": "cosine", "target": "x0", "weighting": "min_snr"}}
     with ui.language("zh"):
-        assert "余弦调度，预测 x₀，min-SNR-5 权重" in ddpm.describe_training(new, "weights/ddpm")
+        assert "余弦调度，预测 x₀，信噪比封顶为 5 的权重" in ddpm.describe_training(new, "weights/ddpm")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "xx"])

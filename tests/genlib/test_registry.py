@@ -50,7 +50,7 @@ def test_list_shows_every_model_with_its_command_and_record(capsys):
     out = capsys.readouterr().out
     for spec in registry.MODELS.values():
         assert spec.command in out
-    assert "trained in 48.0 min" in out and "test_accuracy = 0.9944" in out
+    assert "trained in 46.9 min" in out and "test_accuracy = 0.9944" in out
 
 
 @pytest.mark.parametrize("argv,message", [
