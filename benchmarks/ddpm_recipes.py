@@ -40,6 +40,13 @@ VARIANTS = {  # name -> (schedule, target, weighting); one factor changes at a t
 SEED = 10_000  # the starting noise of the evaluation samples (as benchmarks/quality.py)
 
 
+def shipped_unet() -> dict:
+    """The `ddpm` registry entry's U-Net config: every variant is trained with it."""
+    from genlib import registry
+
+    return registry.get("ddpm").config
+
+
 def train_command(name: str, args) -> list[str]:
     schedule, target, weighting = VARIANTS[name]
     return [sys.executable, str(ROOT / "genlib" / "train.py"), "ddpm", "--schedule", schedule, "--target", target,
@@ -56,9 +63,7 @@ def ensure_trained(name: str, args) -> dict:
     wanted = " ".join(cmd[2:])
     if metrics.exists():
         m = json.loads(metrics.read_text())
-        from genlib import registry
-
-        same_net = m.get("unet") == registry.get("ddpm").config  # a variant of an older network is retrained
+        same_net = m.get("unet") == shipped_unet()  # a variant of an older network is retrained
         if m.get("command", "").endswith(wanted.split("ddpm ", 1)[1]) and same_net:
             return m
     print("training:", " ".join(cmd), flush=True)
@@ -111,9 +116,7 @@ def main() -> None:
 
     out_file = RESULTS / "ddpm_recipes.json"
     res = json.loads(out_file.read_text()) if out_file.exists() else {}
-    from genlib import registry
-
-    unet = registry.get("ddpm").config
+    unet = shipped_unet()
     net = f"U-Net ch {unet['ch']} x {unet['ch_mult']}"  # the shipped network: rows of another one are dropped
     threads = "one thread" if args.threads == 1 else f"{args.threads} threads"
     budget = (f"{args.epochs} epoch(s) over the first {args.limit} training images, batch {args.batch_size} "

@@ -219,12 +219,12 @@ def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
 
 
 # ---- training record --------------------------------------------------------------------------------
-TARGETS = {"eps": "ε", "x0": "x₀", "v": "v"}
+TARGET_SYMBOLS = {"eps": "ε", "x0": "x₀", "v": "v"}  # genlib.diffusion.TARGETS as the note writes them
 
 
 def describe_training(m: dict, src: str) -> str:
     d = GaussianDiffusion.from_metrics(m)  # the recipe the weights were trained with (linear / eps / uniform if unsaid)
-    recipe = ui.say("ddpm_msg_recipe", schedule=ui.say(f"ddpm_schedule_{d.schedule}"), target=TARGETS[d.target],
+    recipe = ui.say("ddpm_msg_recipe", schedule=ui.say(f"ddpm_schedule_{d.schedule}"), target=TARGET_SYMBOLS[d.target],
                     weighting=ui.say(f"ddpm_weighting_{d.weighting}"))
     return ui.say("ddpm_msg_training", src=src, recipe=recipe, epochs=m["epochs"], dataset=m["dataset"],
                   steps=m["steps"], minutes=m["wall_time_s"] / 60, hardware=ui.hardware(m["hardware"]),
