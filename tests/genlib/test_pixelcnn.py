@@ -110,21 +110,37 @@ def test_weight_norm_equals_formula():
     torch.testing.assert_close(conv.weight, w.detach())
 
 
-def test_causal_attention_matches_formula():
+@pytest.mark.parametrize("d_k, d_v", [(5, 3), (3, 8)])  # the boolean-mask path; the fused sink path (d_k < d_v)
+def test_causal_attention_matches_formula(d_k, d_v):
     torch.manual_seed(0)
-    attn = px.CausalAttention(4, 6, d_k=5, d_v=3).double()
+    attn = px.CausalAttention(4, 6, d_k=d_k, d_v=d_v).double()
     q_src, kv_src = torch.randn(2, 4, 3, 4, dtype=D64), torch.randn(2, 6, 3, 4, dtype=D64)
     out = attn(q_src, kv_src)
     q = attn.q(q_src).flatten(2).transpose(1, 2)
     k = attn.k(kv_src).flatten(2).transpose(1, 2)
     v = attn.v(kv_src).flatten(2).transpose(1, 2)
-    scores = q @ k.transpose(1, 2) / math.sqrt(5)
+    scores = q @ k.transpose(1, 2) / math.sqrt(d_k)
     n = 12
     allowed = torch.arange(n)[None, :] < torch.arange(n)[:, None]
     w = scores.masked_fill(~allowed, float("-inf")).softmax(-1).nan_to_num(0.0)  # pixel 0 attends to nothing
-    expected = (w @ v).transpose(1, 2).reshape(2, 3, 3, 4)
+    expected = (w @ v).transpose(1, 2).reshape(2, d_v, 3, 4)
     torch.testing.assert_close(out, expected)
     assert (out[:, :, 0, 0] == 0).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_sink_attention_equals_the_masked_softmax_at_full_length(dtype):
+    """strictly_causal_attention (the training path) against the boolean mask at the model's sizes, L = 784, with
+    scores up to about +-60: the sink takes no weight from any query but the first, which gets exact zeros."""
+    g = torch.Generator().manual_seed(0)
+    q, k = (torch.randn(2, 784, 16, generator=g).to(dtype).float() * 4 for _ in range(2))  # values bfloat16 can hold
+    v = torch.randn(2, 784, 32, generator=g).to(dtype).float()
+    allowed = torch.arange(784)[None, :] < torch.arange(784)[:, None]
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    out = px.strictly_causal_attention(q.to(dtype), k.to(dtype), v.to(dtype)).float()
+    tol = dict(atol=1e-5, rtol=1e-5) if dtype == torch.float32 else dict(atol=0.05, rtol=0.05)
+    torch.testing.assert_close(out, expected, **tol)
+    assert (out[:, 0] == 0).all()
 
 
 def test_discretized_logistic_sums_to_one():
