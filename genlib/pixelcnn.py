@@ -134,6 +134,8 @@ class CausalAttention(nn.Module):
     """Queries from the stream; keys and values from [image, stream]; position i attends only to positions j < i
     in raster order (strictly earlier: the keys contain the pixel values themselves)."""
 
+    fused = True  # whole images through strictly_causal_attention; False: the boolean mask (benchmarks compare them)
+
     def __init__(self, c_q: int, c_kv: int, d_k: int = 16, d_v: int = 32):
         super().__init__()
         self.q, self.k, self.v = nin(c_q, d_k), nin(c_kv, d_k), nin(c_kv, d_v)
@@ -151,7 +153,7 @@ class CausalAttention(nn.Module):
             if key + "k" in state.prev:
                 k, v = torch.cat([state.prev[key + "k"], k], 1), torch.cat([state.prev[key + "v"], v], 1)
             state.next[key + "k"], state.next[key + "v"] = k, v
-        if state is None and q.shape[-1] < v.shape[-1]:  # a whole image: the fast path (training, naive sampling)
+        if self.fused and state is None and q.shape[-1] < v.shape[-1]:  # a whole image: the fast path (training, naive sampling)
             out = strictly_causal_attention(q, k, v)
         else:
             q_pos = row0 * w + torch.arange(h * w)  # absolute raster positions of the queries
