@@ -1,9 +1,11 @@
 """PixelCNN figures: test-set bits/dim on 8-bit MNIST (all 10,000 images), time for 16 samples with the naive loop
 and with the strip cache in the same run (and whether they drew the same images), the cached sampler's
-per-pixel step as one position per layer vs a whole 1-row strip (interleaved runs), training wall time.
+per-pixel step as one position per layer vs a whole 1-row strip (interleaved runs), training wall time; one
+training step with the fused causal attention vs the boolean mask (interleaved); sample quality at T = 1, 0.9, 0.8
+(the project classifier's IS on n samples with a bootstrap spread, FID against the 10,000 test images).
 Writes benchmarks/results/pixelcnn.json.
 
-    python benchmarks/pixelcnn.py [--runs 3] [--data-dir ../shared/data]
+    python benchmarks/pixelcnn.py [--runs 3] [--n 1000] [--data-dir ../shared/data]
 """
 from __future__ import annotations
 
@@ -27,16 +29,77 @@ def _timed(fn) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
+def training_step_times(config: dict, x, runs: int) -> dict:
+    """Seconds per training step (forward, backward, AdamW; bfloat16 autocast as in train.py) of a fresh model of the
+    shipped size on the batch x, with the attention through the fused causal kernel and through the boolean mask:
+    interleaved, 3 steps per timing, the median of `runs` timings each."""
+    import torch
+
+    from genlib import pixelcnn as px
+
+    torch.manual_seed(0)
+    model = px.PixelSNAIL(**config)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def steps(fused: bool, k: int = 3) -> float:
+        for attn in model.attn:
+            attn.fused = fused
+        t0 = time.perf_counter()
+        for _ in range(k):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                params = model(x)
+            loss = px.bits_per_dim(px.discretized_logistic_log_prob(x, params.float(), model.n_mix)).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return (time.perf_counter() - t0) / k
+
+    steps(True, 2), steps(False, 2)  # warm-up
+    times = {"fused": [], "mask": []}
+    for _ in range(runs):
+        times["fused"].append(steps(True))
+        times["mask"].append(steps(False))
+    fused, mask = statistics.median(times["fused"]), statistics.median(times["mask"])
+    return {"batch": len(x), "runs": runs, "fused_s": round(fused, 3), "mask_s": round(mask, 3),
+            "speed_up": round(mask / fused, 2)}
+
+
+def sample_quality(model, clf, f_test, n: int, temperatures, batch: int = 250, boot: int = 200) -> dict:
+    """Per temperature: n samples from the exact cached sampler (seeds 10,000 + i per batch), the classifier IS on
+    all n (one split, as benchmarks/quality.py at n < 2000) with the standard deviation over `boot` bootstrap
+    resamples of the n samples, FID against the test set, the histogram of predicted classes."""
+    import torch
+
+    from genlib import pixelcnn as px
+    from genlib.metrics import classifier_outputs, fid_from_features, inception_score
+
+    out = {}
+    for T in temperatures:
+        t0 = time.perf_counter()
+        x = torch.cat([px.draw(model, min(batch, n - i), seed=10_000 + i, temperature=T) for i in range(0, n, batch)])
+        wall = time.perf_counter() - t0
+        f, probs = classifier_outputs(clf, x)
+        g = torch.Generator().manual_seed(0)
+        boots = [inception_score(probs[torch.randint(n, (n,), generator=g)], 1)[0] for _ in range(boot)]
+        out[f"T={T}"] = {"is": round(inception_score(probs, 1)[0], 3), "is_bootstrap_std": round(statistics.pstdev(boots), 3),
+                         "fid": round(fid_from_features(f, f_test), 2), "sampling_wall_s": round(wall, 1),
+                         "class_histogram": torch.bincount(probs.argmax(1), minlength=10).tolist()}
+        print(T, out[f"T={T}"], flush=True)
+    return {"n": n, "bootstrap_resamples": boot, "reference": "MNIST test set (10,000 images)", "temperatures": out}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--runs", type=int, default=3, help="repetitions of the cached sampler (the naive one runs once)")
+    p.add_argument("--n", type=int, default=1000, help="samples per temperature for IS / FID")
     p.add_argument("--data-dir", default=os.environ.get("GENLIB_DATA"))
     args = p.parse_args()
 
     import torch
 
-    from genlib import data, hub
+    from genlib import data, hub, registry
     from genlib import pixelcnn as px
+    from genlib.metrics import classifier_outputs
     from genlib.recipes.pixelcnn import mean_bits_per_dim
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -45,10 +108,10 @@ def main() -> None:
     bpd = {"float32": mean_bits_per_dim(model, x_test, amp=False), "bfloat16": mean_bits_per_dim(model, x_test, amp=True)}
     print("bits/dim", bpd, flush=True)
 
-    def last(gen):
-        for _, x in gen:
+    def last(gen):  # the final image of a sampler's steps
+        for step in gen:
             pass
-        return x.clone()
+        return step.x.clone()
 
     list(px.sample_cached(model, 2, 1.0, 0))  # warm-up
     cached_times, row_strip_times = [], []
@@ -61,6 +124,11 @@ def main() -> None:
     same = bool(torch.equal(naive, cached))
     mismatch = int((naive != cached).sum())
     print("naive", naive_time, "cached", cached_times, "same", same, mismatch, flush=True)
+    train_step = training_step_times(registry.MODELS["pixelcnn"].config, x_test[:64], args.runs)
+    print("training step", train_step, flush=True)
+    clf = hub.load("cnn")
+    f_test, _ = classifier_outputs(clf, x_test)
+    quality = sample_quality(model, clf, f_test, args.n, (1.0, 0.9, 0.8))
     metrics = json.loads((ROOT / "weights" / "pixelcnn" / "metrics.json").read_text())
     out = {"command": "python benchmarks/pixelcnn.py " + " ".join(sys.argv[1:]),
            "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}",
@@ -73,7 +141,8 @@ def main() -> None:
                            "cursor_speed_up": round(statistics.median(row_strip_times) / statistics.median(cached_times), 2),
                            "row_strip_identical": bool(torch.equal(row_strip, cached))},
            "training_wall_s": metrics["wall_time_s"], "training_command": metrics["command"], "epochs": metrics["epochs"],
-           "steps": metrics["steps"]}
+           "steps": metrics["steps"], "final_train_bpd": metrics["final"]["train_bpd_last"],
+           "training_step": train_step, "samples": quality}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pixelcnn.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))

@@ -330,3 +330,21 @@ def test_blind_spot_figure_in_the_note_is_current(lang):
 
 if __name__ == "__main__":
     print(blind_spot_figure(4))
+
+
+# ---- pixelcnn.md ---------------------------------------------------------------------------------------------
+def test_pixelcnn_result_figures_match_the_benchmarks():
+    """Section 10 quotes the trained model's record (weights/pixelcnn/metrics.json: epochs, steps, minutes) and
+    benchmarks/pixelcnn.py's figures (test bits/dim in float32; IS, its bootstrap spread and FID per temperature;
+    the training step with each attention path), in both languages."""
+    pc = json.loads((ROOT / "benchmarks" / "results" / "pixelcnn.json").read_text())
+    m = json.loads((ROOT / "weights" / "pixelcnn" / "metrics.json").read_text())
+    for lang in ("en", "zh"):
+        note = (ROOT / "notes" / lang / "pixelcnn.md").read_text(encoding="utf-8")
+        assert f"{m['steps']:,}" in note and f"{m['epochs']}" in note and f"{m['wall_time_s'] / 60:.0f}" in note
+        assert f"{pc['test_bits_per_dim']['float32']:.3f}" in note
+        assert f"{pc['samples']['n']:,}" in note
+        for r in pc["samples"]["temperatures"].values():
+            assert f"{r['is']:.2f}" in note and f"{r['is_bootstrap_std']:.2f}" in note and f"{r['fid']:.0f}" in note
+        step = pc["training_step"]
+        assert f"{step['fused_s']:.2f}" in note and f"{step['mask_s']:.2f}" in note
