@@ -36,6 +36,7 @@ def training_step_times(config: dict, x, runs: int) -> dict:
     import torch
 
     from genlib import pixelcnn as px
+    from genlib.recipes.pixelcnn import image_bits_per_dim
 
     torch.manual_seed(0)
     model = px.PixelSNAIL(**config)
@@ -46,9 +47,7 @@ def training_step_times(config: dict, x, runs: int) -> dict:
             attn.fused = fused
         t0 = time.perf_counter()
         for _ in range(k):
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                params = model(x)
-            loss = px.bits_per_dim(px.discretized_logistic_log_prob(x, params.float(), model.n_mix)).mean()
+            loss = image_bits_per_dim(model, x).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -328,11 +328,6 @@ def test_blind_spot_figure_in_the_note_is_current(lang):
     assert blind_spot_figure(4) in text, "regenerate with: python -m tests.genlib.test_note_claims"
 
 
-if __name__ == "__main__":
-    print(blind_spot_figure(4))
-
-
-# ---- pixelcnn.md ---------------------------------------------------------------------------------------------
 def test_pixelcnn_result_figures_match_the_benchmarks():
     """Section 10 quotes the trained model's record (weights/pixelcnn/metrics.json: epochs, steps, minutes) and
     benchmarks/pixelcnn.py's figures (test bits/dim in float32; IS, its bootstrap spread and FID per temperature;
@@ -348,3 +343,7 @@ def test_pixelcnn_result_figures_match_the_benchmarks():
             assert f"{r['is']:.2f}" in note and f"{r['is_bootstrap_std']:.2f}" in note and f"{r['fid']:.0f}" in note
         step = pc["training_step"]
         assert f"{step['fused_s']:.2f}" in note and f"{step['mask_s']:.2f}" in note
+
+
+if __name__ == "__main__":
+    print(blind_spot_figure(4))
