@@ -201,6 +201,15 @@ def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay:
     return curve
 
 
+def _run_length(metrics: dict) -> str:
+    """"E epochs, S steps"; a run stopped by a time budget (its final metrics hold epochs_done and steps) says how
+    far it got against the epoch cap, not the cap alone."""
+    final = metrics["final"]
+    if "epochs_done" in final:
+        return f"{final['epochs_done']} epochs (time budget; cap {metrics['epochs']}), {final.get('steps', metrics['steps'])} steps"
+    return f"{metrics['epochs']} epochs, {metrics['steps']} steps"
+
+
 def write_model_card(out: Path, spec: registry.ModelSpec, metrics: dict, repo_id: str | None) -> None:
     name = spec.name
     final = "\n".join(f"| {k} | {v} |" for k, v in _flatten(metrics["final"]).items())
@@ -217,7 +226,7 @@ tags: [genlib, {name}, {metrics['dataset']}]
 {spec.description}
 
 {repo_line}Trained by `{metrics['command']}` on {metrics['hardware']} in {metrics['wall_time_s'] / 60:.1f} minutes
-({metrics['epochs']} epochs, {metrics['steps']} steps of batch {metrics['batch_size']}, seed {metrics['seed']}).
+({_run_length(metrics)} of batch {metrics['batch_size']}, seed {metrics['seed']}).
 The weights are an EMA copy where the model has one; `metrics.json` holds the loss curve.
 
 | metric | value |
