@@ -522,8 +522,8 @@ def simclr_section(res: dict) -> list[str]:
             f"- h beats z at every label budget: {verdict(res['h_beats_z'])}; h beats raw pixels at every label budget: "
             f"{verdict(res['h_beats_pixels'])}",
             f"- Training ≤ 30 min on the reference 2-core CPU: {verdict(t['wall_time_s'] <= 1800)} "
-            f"({t['wall_time_s'] / 60:.1f} min of wall time on one thread of a CPU shared with other jobs; the process "
-            f"got {cpu / 60:.1f} min of CPU, and the run stops training after --minutes)", ""]
+            f"({t['wall_time_s'] / 60:.1f} min of wall time on {t['hardware']}; the process got {cpu / 60:.1f} min of "
+            f"CPU, and the run stops training after --minutes of CPU time, {t.get('minutes_budget', '?')} here)", ""]
     return out
 
 

@@ -41,15 +41,31 @@ def per_class_subset(y: torch.Tensor, per_class: int, seed: int) -> torch.Tensor
     return torch.cat([i[torch.randperm(len(i), generator=g)[:per_class]] for i in idx]).sort().values
 
 
+def anchor_config() -> dict:
+    """The supervised anchor's network: genlib.cnn.MNISTClassifier at the SimCLR config's width and h size."""
+    from genlib import registry
+
+    cfg = registry.get("simclr").config
+    return dict(in_channels=1, width=cfg["width"], feature_dim=cfg["h_dim"], num_classes=10, dropout=0.3)
+
+
+def reusable_anchor(args) -> dict | None:
+    """The anchor of the existing results file when it was trained for this network and number of epochs, else None
+    (a changed encoder gets a new anchor)."""
+    path = RESULTS / "simclr.json"
+    old = json.loads(path.read_text(encoding="utf-8")).get("supervised") if path.exists() else None
+    if old and old.get("config") == anchor_config() and old.get("epochs") == args.sup_epochs:
+        return old
+    return None
+
+
 def supervised_anchor(args) -> dict:
-    """The encoder's network (genlib.cnn.MNISTClassifier at the SimCLR config's width and h size) trained end to end
-    with all 60,000 labels by the cnn recipe (cross-entropy, small shifts, horizontal flips)."""
+    """The encoder's network trained end to end with all 60,000 labels by the cnn recipe (cross-entropy, small
+    shifts, horizontal flips)."""
     from genlib import registry
     from genlib.recipes import cnn as cnn_recipe
 
-    cfg = registry.get("simclr").config
-    spec = dataclasses.replace(registry.get("cnn_fashion"), config=dict(
-        in_channels=1, width=cfg["width"], feature_dim=cfg["h_dim"], num_classes=10, dropout=0.3))
+    spec = dataclasses.replace(registry.get("cnn_fashion"), config=anchor_config())
     ns = argparse.Namespace(seed=0, epochs=args.sup_epochs, batch_size=128, lr=2e-3, warmup=100, limit=0,
                             dataset="fashion-mnist", data_dir=args.data_dir, model="supervised anchor", amp=True)
     t0 = time.perf_counter()
@@ -68,7 +84,8 @@ def main(argv=None) -> dict:
     p.add_argument("--sup-epochs", type=int, default=4, help="epochs of the supervised anchor (0: skip it)")
     p.add_argument("--limit", type=int, default=0, help="only the first N training and test images (a smoke run)")
     p.add_argument("--reuse-supervised", action="store_true",
-                   help="keep the supervised anchor of the existing results file instead of training it again")
+                   help="keep the supervised anchor of the existing results file instead of training it again, "
+                        "when it was trained for the same network and epochs")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -99,10 +116,9 @@ def main(argv=None) -> dict:
             if budget is None:
                 knn[name] = runs[0]["knn20"]
             print(f"{name:7} {key:>4} per class: probe {probe[name][key]['mean']:.4f}  ({runs})", flush=True)
-    if args.reuse_supervised and (RESULTS / "simclr.json").exists():
-        anchor = json.loads((RESULTS / "simclr.json").read_text(encoding="utf-8")).get("supervised")
-    else:
-        anchor = supervised_anchor(args) if args.sup_epochs else None
+    anchor = reusable_anchor(args) if args.reuse_supervised else None
+    if anchor is None and args.sup_epochs:
+        anchor = supervised_anchor(args)
     if anchor:
         print(f"supervised anchor: {anchor}", flush=True)
     keys = [str(b) if b else "all" for b in BUDGETS]
@@ -110,7 +126,7 @@ def main(argv=None) -> dict:
     out = {
         "command": "python benchmarks/simclr.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads (shared with other jobs)",
+        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
         "budgets": keys, "probe": probe, "knn20": knn, "supervised": anchor,
         "lambdas": list(simclr.PROBE_LAMBDAS), "n_test": len(y_test), "val_images": 5000,
         "target": TARGET, "met": probe["h"]["all"]["mean"] >= TARGET,
@@ -118,7 +134,8 @@ def main(argv=None) -> dict:
         "h_beats_pixels": all(probe["h"][k]["mean"] > probe["pixels"][k]["mean"] for k in keys),
         "singular_values_g_W1": [round(v, 5) for v in simclr.head_singular_values(model).tolist()],
         "embed_train_test_s": round(embed_s, 1), "wall_time_s": round(time.perf_counter() - start, 1),
-        "train": {k: metrics.get(k) for k in ("command", "wall_time_s", "cpu_time_s", "hardware", "batch_size", "tau")}
+        "train": {k: metrics.get(k) for k in ("command", "wall_time_s", "cpu_time_s", "hardware", "batch_size", "tau",
+                                              "minutes_budget")}
                  | {"final": metrics.get("final")},
     }
     write_gallery(x_test, y_test)

@@ -82,7 +82,7 @@ ui.add_strings(
                             "{px}/{k}. h: {h_classes}. Pixels: {px_classes}.",
         "simclr_msg_neigh_drawn": "Query: {query}. Classes of the nearest in h: {h_classes}; in z: {z_classes}; in "
                                   "pixels: {px_classes}.",
-        "simclr_msg_map_h": "PCA of h (256-d)", "simclr_msg_map_px": "PCA of raw pixels (784-d)",
+        "simclr_msg_map_h": "PCA of h ({d}-d)", "simclr_msg_map_px": "PCA of raw pixels (784-d)",
         "simclr_msg_space": "{n} test images, coloured by class. The two principal directions keep {var_h:.0%} of the "
                             "variance of h and {var_px:.0%} of the pixels'. Nearest-class-mean accuracy in these 2-D "
                             "maps: h {acc_h:.1%}, pixels {acc_px:.1%}.",
@@ -144,7 +144,7 @@ ui.add_strings(
         "simclr_msg_neigh": "查询：{query}。与它同类（{label}）的近邻数：h {h}/{k}，z {z}/{k}，像素 {px}/{k}。h 中的类别："
                             "{h_classes}。像素中的类别：{px_classes}。",
         "simclr_msg_neigh_drawn": "查询：{query}。h 中最近者的类别：{h_classes}；z 中：{z_classes}；像素中：{px_classes}。",
-        "simclr_msg_map_h": "h（256 维）的主成分分析", "simclr_msg_map_px": "原始像素（784 维）的主成分分析",
+        "simclr_msg_map_h": "h（{d} 维）的主成分分析", "simclr_msg_map_px": "原始像素（784 维）的主成分分析",
         "simclr_msg_space": "{n} 张测试图像，按类别着色。前两个主方向保留了 h 方差的 {var_h:.0%}、像素方差的 {var_px:.0%}。"
                             "在这两张二维图上按最近类均值分类的准确率：h {acc_h:.1%}，像素 {acc_px:.1%}。",
         "simclr_msg_no_results": "还没有线性探针的结果：请运行 `python benchmarks/simclr.py --data-dir ../shared/data`。",
@@ -370,7 +370,7 @@ def space():
         return "", "", "", ui.status(None, ui.say("simclr_msg_no_gallery"), "error")
     labels, m = _space_numbers(id(model))
     text = ui.say("simclr_msg_space", n=len(labels), var_h=m["h"][1], var_px=m["px"][1], acc_h=m["h"][2], acc_px=m["px"][2])
-    return (_map(m["h"][0], labels, ui.say("simclr_msg_map_h")), _map(m["px"][0], labels, ui.say("simclr_msg_map_px")),
+    return (_map(m["h"][0], labels, ui.say("simclr_msg_map_h", d=model.g[0].in_features)), _map(m["px"][0], labels, ui.say("simclr_msg_map_px")),
             _legend(), ui.status(None, text))
 
 

@@ -26,6 +26,17 @@ def test_ddpm_smoke_run_writes_a_loadable_checkpoint(tmp_path, tiny_data):
     assert m["loss_curve"][-1][0] == 4 and m["final"]["test_loss_ema"] > 0
     card = (out / "README.md").read_text()
     assert card.startswith("---\nlicense: mit") and "CC BY-SA 3.0" in card and "train.py ddpm" in card
+    assert "(1 epochs, 4 steps of batch 16, seed 1)" in card
+
+
+def test_card_of_a_time_budgeted_run_says_how_far_it_got(tmp_path):
+    from genlib import registry
+
+    metrics = {"dataset": "fashion-mnist", "command": "python genlib/train.py simclr", "hardware": "x86_64 CPU",
+               "wall_time_s": 60.0, "epochs": 100, "steps": 950, "batch_size": 256, "seed": 0,
+               "final": {"probe_accuracy": 0.5, "epochs_done": 4, "steps": 951}}
+    train.write_model_card(tmp_path, registry.MODELS["simclr"], metrics, None)
+    assert "(4 epochs (time budget; cap 100), 951 steps of batch 256, seed 0)" in (tmp_path / "README.md").read_text()
 
 
 def test_same_seed_same_weights(tmp_path, tiny_data):
