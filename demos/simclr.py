@@ -370,7 +370,8 @@ def space():
         return "", "", "", ui.status(None, ui.say("simclr_msg_no_gallery"), "error")
     labels, m = _space_numbers(id(model))
     text = ui.say("simclr_msg_space", n=len(labels), var_h=m["h"][1], var_px=m["px"][1], acc_h=m["h"][2], acc_px=m["px"][2])
-    return (_map(m["h"][0], labels, ui.say("simclr_msg_map_h", d=model.g[0].in_features)), _map(m["px"][0], labels, ui.say("simclr_msg_map_px")),
+    title_h = ui.say("simclr_msg_map_h", d=model.g[0].in_features)  # h's width, from the loaded model
+    return (_map(m["h"][0], labels, title_h), _map(m["px"][0], labels, ui.say("simclr_msg_map_px")),
             _legend(), ui.status(None, text))
 
 

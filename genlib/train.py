@@ -421,11 +421,10 @@ def cli(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from genlib.train import cli as _cli  # the recipes import genlib.train, so run that module, not __main__'s copy
-
-    from genlib.train import exit_process as _exit_process, world as _world
+    # the recipes import genlib.train, so run that module, not __main__'s copy
+    from genlib.train import cli as _cli, exit_process as _exit_process, world as _world
 
     _code = _cli()
-    if _world()[1] > 1:
+    if _world()[1] > 1:  # a torchrun process: leave without gloo's exit-time teardown (see exit_process)
         _exit_process(_code)
     sys.exit(_code)
