@@ -202,8 +202,8 @@ def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay:
 
 
 def _run_length(metrics: dict) -> str:
-    """"E epochs, S steps"; a run stopped by a time budget (its final metrics hold epochs_done and steps) says how
-    far it got against the epoch cap, not the cap alone."""
+    """The card's run length, as "E epochs, S steps". A run stopped by a time budget (its final metrics hold
+    epochs_done and steps) says how far it got against the epoch cap, not the cap alone."""
     final = metrics["final"]
     if "epochs_done" in final:
         return f"{final['epochs_done']} epochs (time budget; cap {metrics['epochs']}), {final.get('steps', metrics['steps'])} steps"
