@@ -464,7 +464,7 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
     Per row: the u stream runs once (it does not depend on the row's own pixels); then per pixel (r, c) the
     `ColumnCursor` computes every layer at that one position from the caches; each finished row is run once
     more as a strip to fill the caches for the next. per_pixel="row": run the whole 1-row strip through the
-    network for every pixel instead (the first version; simpler, 3.6x slower in benchmarks/pixelcnn.py)."""
+    network for every pixel instead (the first version; simpler, about 4x slower in benchmarks/pixelcnn.py)."""
     _validate(temperature)
     if per_pixel not in ("column", "row"):
         raise ValueError("per_pixel must be 'column' or 'row'")
