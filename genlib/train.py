@@ -201,6 +201,14 @@ def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay:
     return curve
 
 
+def steps_taken(metrics: dict) -> int:
+    """The optimiser steps a run took: the recipe's own count when it keeps one (final["steps"]: a run stopped by a
+    time budget, whose loss curve is logged every few steps), else the last logged step of the loss curve."""
+    if "steps" in metrics.get("final", {}):
+        return metrics["final"]["steps"]
+    return metrics["loss_curve"][-1][0] if metrics.get("loss_curve") else 0
+
+
 def _run_length(metrics: dict) -> str:
     """The card's run length, as "E epochs, S steps". A run stopped by a time budget (its final metrics hold
     epochs_done and steps) says how far it got against the epoch cap, not the cap alone."""
@@ -373,7 +381,7 @@ def main(argv=None) -> Path:
     start, cpu_start = time.perf_counter(), time.process_time()
     result = spec.recipe_module().train(args, spec)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    steps = result.metrics["loss_curve"][-1][0] if result.metrics.get("loss_curve") else 0
+    steps = steps_taken(result.metrics)
     metrics = {
         "model": args.model,
         "dataset": args.dataset if spec.dataset in data.DATASETS else spec.dataset,

@@ -91,7 +91,7 @@ def train(args, spec) -> RunResult:
     val_curve.append([step, round(cpu, 1), val, round(trained, 1)])
     final = {"val_nats_per_char": val, "val_perplexity": math.exp(val), "train_loss_last": curve[-1][1] if curve else None,
              "vocab_size": len(vocab), "epochs_done": epoch, "training_minutes": round(trained / 60, 2),
-             "training_cpu_minutes": round(cpu / 60, 2)}
+             "training_cpu_minutes": round(cpu / 60, 2), "steps": step}
     if corpus == "tang":
         final.update(form_share(model, FORM_SAMPLES if not args.limit else 5, seed=args.seed))
     metrics = {"corpus": corpus, "train_chars": len(ids), "val_chars": len(val_ids), "bptt": args.bptt,

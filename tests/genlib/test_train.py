@@ -39,6 +39,13 @@ def test_card_of_a_time_budgeted_run_says_how_far_it_got(tmp_path):
     assert "(4 epochs (time budget; cap 100), 951 steps of batch 256, seed 0)" in (tmp_path / "README.md").read_text()
 
 
+def test_steps_taken_prefers_the_recipes_count_to_the_last_logged_step():
+    curve = [[25, 2.0], [50, 1.5]]  # logged every 25 steps; the budget stopped the run at step 63
+    assert train.steps_taken({"loss_curve": curve, "final": {"steps": 63}}) == 63
+    assert train.steps_taken({"loss_curve": curve, "final": {}}) == 50
+    assert train.steps_taken({"final": {}}) == 0
+
+
 def test_same_seed_same_weights(tmp_path, tiny_data):
     outs = [train.main(["ddpm", "--epochs", "1", "--batch-size", "32", "--limit", "64", "--data-dir", str(tiny_data),
                         "--out", str(tmp_path / f"run{i}"), "--seed", "3"]) for i in range(2)]
