@@ -100,8 +100,8 @@ class GaussianDiffusion:
 
     @classmethod
     def from_metrics(cls, metrics: dict) -> "GaussianDiffusion":
-        """The process a model was trained with, from its metrics.json ({} or no "diffusion" key: the original
-        linear schedule, eps target, uniform weight, the shipped `ddpm`)."""
+        """The process a model was trained with, from its metrics.json ({} or no "diffusion" key: Ho et al.'s
+        linear schedule, eps target and uniform weight, which the first `ddpm` weights were trained with)."""
         return cls(**metrics.get("diffusion", {}))
 
     def log_snr(self) -> torch.Tensor:
@@ -148,8 +148,8 @@ class GaussianDiffusion:
         """The per-sample weight (B,) of this process's loss: 1 (uniform) or min-SNR-gamma for its target."""
         if self.weighting == "uniform":
             return torch.ones(t.shape, dtype=torch.float64)
-        snr = self.alpha_bar[t] / (1.0 - self.alpha_bar[t])
-        return min_snr_weight(snr, self.target, self.gamma)
+        ab = self.alpha_bar[t.cpu()]  # the schedule lives on the CPU in float64
+        return min_snr_weight(ab / (1.0 - ab), self.target, self.gamma)
 
     # ---- scores (Song & Ermon 2019; Song et al. 2021) ----------------------------------------------
     def score_from_eps(self, xt: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
@@ -353,7 +353,7 @@ class GaussianDiffusion:
                 x = self.langevin_correct(model, x, t, snr, generator)
             tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
             eps, x0_hat = self._eps_and_x0(model, x, tt, clip)
-            z = torch.randn(x.shape, generator=generator, dtype=x.dtype) if eta > 0 and t_prev >= 0 else None
+            z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype) if eta > 0 and t_prev >= 0 else None
             x = self.ddim_step(x, t, t_prev, eps, x0_hat, eta, z)
             yield Step(k, len(ts), x, t, pred=x0_hat)
 

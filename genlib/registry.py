@@ -134,7 +134,7 @@ _specs = [
         dataset=f"toy-{toy}", metric="test_cfm_loss_ema", options=dict(toy=toy)) for toy in TOY_SETS],
     ModelSpec(
         "pixelcnn", "genlib.pixelcnn", "PixelSNAIL", PIXELSNAIL, "pixelcnn",
-        dict(epochs=14, batch_size=64, lr=2e-3, warmup=200, ema_decay=0.998),
+        dict(epochs=16, batch_size=64, lr=2e-3, warmup=200, ema_decay=0.998),
         "genlib-annotated/pixelsnail-mnist",
         "A PixelSNAIL-lite: PixelCNN++ shift-based causal convolutions (u and ul streams, gated residual blocks, weight "
         "normalisation), causal self-attention over all earlier pixels, background position channels and a mixture of "

@@ -43,7 +43,7 @@ def test_cosine_schedule_matches_formula():
     assert torch.all(d.log_snr().diff() < 0) and torch.all(lin.log_snr().diff() < 0)
 
 
-def test_from_metrics_defaults_to_the_shipped_process():
+def test_from_metrics_defaults_to_ho_et_al_process():
     d = GaussianDiffusion.from_metrics({})
     assert (d.schedule, d.target, d.weighting) == ("linear", "eps", "uniform")
     e = GaussianDiffusion.from_metrics({"diffusion": GaussianDiffusion(schedule="cosine", target="v").config})
