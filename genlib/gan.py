@@ -343,8 +343,8 @@ class DCGANGenerator(nn.Module, PyTorchModelHubMixin, library_name="genlib", tag
 class DCGANDiscriminator(nn.Module):
     """D(x, y) logit: conv -> (ch, 14, 14) -> conv -> (2ch, 7, 7) -> features h; logit = w.h + b + <embed(y), h>
     (the projection discriminator). LeakyReLU(0.2), strided convolutions, no pooling; spectral normalisation on
-    every layer (Miyato et al. 2018, arXiv:1802.05957) in place of DCGAN's batch norm keeps D from winning the game
-    outright in the first hundred steps."""
+    every layer (Miyato et al. 2018, arXiv:1802.05957) in place of DCGAN's batch norm: D still wins the opening
+    steps, but it cannot sharpen its decision without bound, so G catches up (weights/gan/metrics.json's curves)."""
 
     def __init__(self, ch: int = 32, num_classes: int = 10, feature_dim: int = 128):
         super().__init__()
