@@ -25,7 +25,7 @@ from genlib.metrics import classifier_outputs, fid_from_features, inception_scor
 
 FAMILIES = ("gan", "vae", "flow", "diffusion", "autoregressive")  # the order of the seed's figure
 COVERAGE_SHARE = 0.05  # a class counts as covered when at least 5 % of the samples are classified as it
-LIVE_MAX_STEPS = 100  # settings with more sampler steps (ancestral-1000) are on the board but not drawn live
+LIVE_MAX_STEPS = 100  # settings with more sampler steps (e.g. ancestral-1000, when a board lists one) are scored but not drawn live
 
 
 @dataclass(frozen=True)
