@@ -343,6 +343,8 @@ def test_pixelcnn_result_figures_match_the_benchmarks():
             assert f"{r['is']:.2f}" in note and f"{r['is_bootstrap_std']:.2f}" in note and f"{r['fid']:.0f}" in note
         step = pc["training_step"]
         assert f"{step['fused_s']:.2f}" in note and f"{step['mask_s']:.2f}" in note
+        speed_up = f"{pc['sampling_16']['speed_up']:.0f}"
+        assert (f"{speed_up} times faster" if lang == "en" else f"快 {speed_up} 倍") in note
 
 
 if __name__ == "__main__":
