@@ -42,11 +42,12 @@ def per_class_subset(y: torch.Tensor, per_class: int, seed: int) -> torch.Tensor
 
 
 def anchor_config() -> dict:
-    """The supervised anchor's network: genlib.cnn.MNISTClassifier at the SimCLR config's width and h size."""
+    """The supervised anchor's network: genlib.cnn.MNISTClassifier at the SimCLR config's width, its fc layer as wide as
+    g's hidden layer (the encoder's trunk, then the layers of a classifier, trained end to end with labels)."""
     from genlib import registry
 
     cfg = registry.get("simclr").config
-    return dict(in_channels=1, width=cfg["width"], feature_dim=cfg["h_dim"], num_classes=10, dropout=0.3)
+    return dict(in_channels=1, width=cfg["width"], feature_dim=cfg["hidden"], num_classes=10, dropout=0.3)
 
 
 def reusable_anchor(args) -> dict | None:

@@ -438,7 +438,8 @@ def probe_view():
     if model is not None:
         s = simclr.head_singular_values(model).numpy()
         torch.manual_seed(0)
-        s0 = torch.linalg.svdvals(torch.nn.Linear(s.size, s.size).weight.detach().double()).numpy()
+        fresh = torch.nn.Linear(model.g[0].in_features, model.g[0].out_features)  # W1's shape, as initialised
+        s0 = torch.linalg.svdvals(fresh.weight.detach().double()).numpy()
         big, rand = energy_rank(s), energy_rank(s0)
         sv_svg = ui.svg.lines_svg({ui.say("simclr_msg_sv_trained"): s / s[0], ui.say("simclr_msg_sv_init"): s0 / s0[0]},
                                   title=ui.say("simclr_msg_sv_title"))

@@ -12,6 +12,19 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 
+def conv_trunk(in_channels: int, w: int) -> nn.Sequential:
+    """conv(w) conv(w) pool conv(2w) conv(2w) pool, each conv 3x3 + BatchNorm + ReLU: (B, C, 28, 28) -> (B, 2w, 7, 7).
+    The classifier below and the SimCLR encoder (genlib.simclr) share it."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(),
+        nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, w, 14, 14)
+        nn.Conv2d(w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(),
+        nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(),
+        nn.MaxPool2d(2),  # (B, 2w, 7, 7)
+    )
+
+
 class MNISTClassifier(
     nn.Module,
     PyTorchModelHubMixin,
@@ -23,16 +36,8 @@ class MNISTClassifier(
 
     def __init__(self, in_channels: int = 1, width: int = 32, feature_dim: int = 128, num_classes: int = 10, dropout: float = 0.3):
         super().__init__()
-        w = width
-        self.conv = nn.Sequential(
-            nn.Conv2d(in_channels, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(),
-            nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(),
-            nn.MaxPool2d(2),  # (B, w, 14, 14)
-            nn.Conv2d(w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.BatchNorm2d(2 * w), nn.ReLU(),
-            nn.MaxPool2d(2),  # (B, 2w, 7, 7)
-        )
-        self.fc = nn.Linear(2 * w * 7 * 7, feature_dim)
+        self.conv = conv_trunk(in_channels, width)  # (B, 2w, 7, 7)
+        self.fc = nn.Linear(2 * width * 7 * 7, feature_dim)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(feature_dim, num_classes)
 

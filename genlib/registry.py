@@ -212,17 +212,17 @@ _specs += [
 # Contrastive representations (genlib.simclr, recipe genlib/recipes/simclr.py): not generative, so no Compare-board
 # options. Batch 256 (510 negatives per anchor): the encoder's cost per image dominates a step, so a larger batch
 # means fewer updates in the same --minutes on this CPU.
-SIMCLR = dict(width=16, h_dim=512, z_dim=64, num_classes=10)
+SIMCLR = dict(width=16, hidden=512, z_dim=64, num_classes=10)
 _specs += [
     ModelSpec(
         "simclr", "genlib.simclr", "SimCLR", SIMCLR, "simclr",
         dict(epochs=100, batch_size=256, lr=2e-3, warmup=100, minutes=52.0, tau=0.2, weight_decay=1e-4),
         "genlib-annotated/simclr-fashion-mnist",
         "SimCLR (Chen et al. 2020) on Fashion-MNIST without labels: an encoder f (the convolutional trunk of the `cnn` "
-        "classifier at width 16: conv 16-16, pool, conv 32-32, pool, fc 512, ReLU) gives h (512-d), a projection head "
-        "g (Linear 512-512, ReLU, Linear 512-64) gives z; trained with the NT-Xent loss (tau = 0.2) on two augmented "
+        "classifier at width 16: conv 16-16, pool, conv 32-32, pool, flattened) gives h (32 x 7 x 7 = 1568-d), a "
+        "projection head g (Linear 1568-512, ReLU, Linear 512-64) gives z; trained with the NT-Xent loss (tau = 0.2) on two augmented "
         "views of each image (random resized crop, small rotation/zoom/shift, horizontal flip, contrast/brightness "
-        "jitter, Gaussian blur, noise, random erasing). f.head holds the linear probe fitted afterwards on frozen h. "
+        "jitter, Gaussian blur, noise, random erasing). `head` holds the linear probe fitted afterwards on frozen h. "
         "Input (B, 1, 28, 28) in [-1, 1]; forward() returns (h, z).",
         dataset="fashion-mnist", metric="probe_accuracy"),
 ]

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from genlib.cnn import MNISTClassifier
+from genlib.cnn import conv_trunk
 
 BACKGROUND = -1.0  # the value of an empty pixel in [-1, 1]
 
@@ -180,25 +180,31 @@ def two_views(x: torch.Tensor, seed: int, ops=tuple(AUGMENTATIONS)) -> tuple[tor
 # ---- the network: encoder f and projection head g ---------------------------------------------------------
 class SimCLR(nn.Module, PyTorchModelHubMixin, library_name="genlib",
              tags=["self-supervised", "contrastive", "simclr", "fashion-mnist", "genlib"], license="mit"):
-    """x (B, 1, 28, 28) in [-1, 1] -> h = f(x) (B, h_dim) -> z = g(h) (B, z_dim).
+    """x (B, 1, 28, 28) in [-1, 1] -> h = f(x) (B, h_dim) -> z = g(h) (B, z_dim), h_dim = 2 width 7 7.
 
-    f is the convolutional trunk of genlib.cnn.MNISTClassifier (conv w, w, pool, conv 2w, 2w, pool, fc h_dim, ReLU):
-    the same network the supervised anchor trains end to end. Its class head `f.head` is not used by the contrastive
-    loss; after training it holds the linear probe fitted on frozen h (the linear evaluation), so forward() of f
-    gives the probe's class logits. g is Linear(h_dim, h_dim), ReLU, Linear(h_dim, z_dim)."""
+    f is the convolutional trunk of genlib.cnn.MNISTClassifier (conv w, w, pool, conv 2w, 2w, pool), flattened: h is
+    the whole (2w, 7, 7) feature map, as a ResNet's h is its whole last stage (averaged over a coarser grid there).
+    g is the 2-layer MLP Linear(h_dim, hidden), ReLU, Linear(hidden, z_dim). `head` (h_dim -> num_classes) takes
+    no part in training; afterwards it holds the linear probe fitted on frozen h, so classify(x) gives its logits."""
 
-    def __init__(self, width: int = 16, h_dim: int = 256, z_dim: int = 64, num_classes: int = 10):
+    def __init__(self, width: int = 16, hidden: int = 512, z_dim: int = 64, num_classes: int = 10):
         super().__init__()
-        self.f = MNISTClassifier(in_channels=1, width=width, feature_dim=h_dim, num_classes=num_classes, dropout=0.0)
-        self.g = nn.Sequential(nn.Linear(h_dim, h_dim), nn.ReLU(), nn.Linear(h_dim, z_dim))
+        self.h_dim = 2 * width * 7 * 7
+        self.f = nn.Sequential(conv_trunk(1, width), nn.Flatten())  # (B, 1, 28, 28) -> (B, 2w, 7, 7) -> (B, h_dim)
+        self.g = nn.Sequential(nn.Linear(self.h_dim, hidden), nn.ReLU(), nn.Linear(hidden, z_dim))
+        self.head = nn.Linear(self.h_dim, num_classes)
 
     def represent(self, x: torch.Tensor) -> torch.Tensor:
         """h = f(x): (B, 1, 28, 28) -> (B, h_dim), the representation downstream tasks use."""
-        return self.f.features(x)
+        return self.f(x)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.represent(x)
         return h, self.g(h)  # (B, h_dim), (B, z_dim)
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """The installed linear probe's class logits: (B, 1, 28, 28) -> (B, num_classes)."""
+        return self.head(self.represent(x))
 
 
 @torch.no_grad()
@@ -210,7 +216,7 @@ def embed(model: SimCLR, x: torch.Tensor, batch: int = 500) -> tuple[torch.Tenso
 
 
 def head_singular_values(model: SimCLR) -> torch.Tensor:
-    """Singular values of g's first weight matrix W1 (h_dim, h_dim), largest first."""
+    """Singular values of g's first weight matrix W1 (hidden, h_dim), largest first."""
     return torch.linalg.svdvals(model.g[0].weight.detach().double())
 
 
@@ -268,14 +274,15 @@ def standardize(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor
 
 
 def linear_probe(X: torch.Tensor, y: torch.Tensor, lam: float = 1e-4, num_classes: int = 10, iters: int = 200,
-                 init: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                 init: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """Multinomial logistic regression on frozen features, minimising the mean cross-entropy + (lam / 2) |W|^2
-    (the bias is not penalised) with L-BFGS, from zero or from `init` = (W, b) (a warm start).
-    X (n, d), y (n,) -> (W (num_classes, d), b (num_classes,))."""
-    X = X.double()
+    (the bias is not penalised) with L-BFGS, from zero or from `init` = (W, b) (a warm start), in `dtype`.
+    X (n, d), y (n,) -> (W (num_classes, d), b (num_classes,)), float64."""
+    X = X.to(dtype)
     W0, b0 = init if init is not None else (torch.zeros(num_classes, X.shape[1]), torch.zeros(num_classes))
-    W = W0.detach().double().clone().requires_grad_(True)
-    b = b0.detach().double().clone().requires_grad_(True)
+    W = W0.detach().to(dtype).clone().requires_grad_(True)
+    b = b0.detach().to(dtype).clone().requires_grad_(True)
     opt = torch.optim.LBFGS([W, b], lr=1, max_iter=iters, tolerance_grad=1e-9, tolerance_change=1e-12,
                             history_size=20, line_search_fn="strong_wolfe")
 
@@ -287,7 +294,7 @@ def linear_probe(X: torch.Tensor, y: torch.Tensor, lam: float = 1e-4, num_classe
 
     with torch.enable_grad():
         opt.step(closure)
-    return W.detach(), b.detach()
+    return W.detach().double(), b.detach().double()
 
 
 def probe_accuracy(W: torch.Tensor, b: torch.Tensor, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -335,16 +342,16 @@ PROBE_LAMBDAS = (10.0, 1.0, 0.1, 1e-2, 1e-3, 1e-4, 1e-5)  # the L2 strengths the
 
 
 def linear_eval(X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor, y_val: torch.Tensor, X_test: torch.Tensor,
-                y_test: torch.Tensor, lambdas=PROBE_LAMBDAS, iters: int = 100) -> dict:
+                y_test: torch.Tensor, lambdas=PROBE_LAMBDAS, iters: int = 100, dtype: torch.dtype = torch.float64) -> dict:
     """The linear evaluation protocol on frozen features: standardise with the training rows' statistics, fit the
-    probe for each L2 strength (each fit starts from the previous one's solution: a path from strong to weak
-    regularisation), keep the one with the best validation accuracy, report its test accuracy.
+    probe for each L2 strength in `dtype` (each fit starts from the previous one's solution: a path from strong to
+    weak regularisation), keep the one with the best validation accuracy, report its test accuracy.
     -> {"accuracy", "lam", "val_accuracy", "W", "b", "mean", "std"} (W, b act on standardised features)."""
     mu, sd = X.double().mean(0), X.double().std(0).clamp(min=1e-6) if len(X) > 1 else torch.ones(X.shape[1])
     Z, Z_val, Z_test = ((a.double() - mu) / sd for a in (X, X_val, X_test))
     best, init = None, None
     for lam in lambdas:
-        W, b = init = linear_probe(Z, y, lam=lam, iters=iters, init=init)
+        W, b = init = linear_probe(Z, y, lam=lam, iters=iters, init=init, dtype=dtype)
         val = probe_accuracy(W, b, Z_val, y_val)
         if best is None or val > best["val_accuracy"]:
             best = {"lam": lam, "val_accuracy": val, "W": W, "b": b}
@@ -352,9 +359,9 @@ def linear_eval(X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor, y_val: to
 
 
 def install_probe(model: SimCLR, probe: dict) -> None:
-    """Fold a probe fitted on standardised h into f.head, so that model.f(x) gives its class logits:
+    """Fold a probe fitted on standardised h into model.head, so that model.classify(x) gives its class logits:
     W ((h - mu) / sd) + b = (W / sd) h + (b - W (mu / sd))."""
     W, b, mu, sd = probe["W"], probe["b"], probe["mean"], probe["std"]
     with torch.no_grad():
-        model.f.head.weight.copy_((W / sd).float())
-        model.f.head.bias.copy_((b - W @ (mu / sd)).float())
+        model.head.weight.copy_((W / sd).float())
+        model.head.bias.copy_((b - W @ (mu / sd)).float())

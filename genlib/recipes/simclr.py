@@ -7,7 +7,7 @@ many steps that is). The minutes are the CPU time the steps got (time.process_ti
 wall time is recorded too. The learning rate warms up, then follows a cosine over the budget. The linear evaluation
 (`evaluate`) standardises h, fits a multinomial logistic regression for each L2 strength of
 genlib.simclr.PROBE_LAMBDAS on 55,000 training images, picks the strength on the other 5,000 and reports test
-accuracy; the chosen probe is folded into the encoder's class head `f.head`. benchmarks/simclr.py imports
+accuracy; the chosen probe is folded into the model's class head `head`. benchmarks/simclr.py imports
 `features` and `evaluate` for the label budgets, z, raw pixels and the supervised anchor.
 """
 from __future__ import annotations
@@ -22,6 +22,10 @@ from genlib.train import RunResult, _batches, autocast, load_images, seeded
 
 VAL = 5000  # training images held out to choose the probe's L2 strength (the last VAL of the training set)
 KNN_K = 20
+# The probes are fitted in float32: with float64 fits on the 55,000 x 1,568 features of h, the first run of this
+# recipe took 30.8 min for 26.3 min of training; float32 fits that model's probe in 78 s, for the same test accuracy
+# to 0.01 points (91.04 % against 91.05 %). Tests check the float64 fit against scikit-learn.
+PROBE_DTYPE = torch.float32
 
 
 def train(args, spec) -> RunResult:
@@ -92,7 +96,7 @@ def evaluate(F_train: torch.Tensor, y_train: torch.Tensor, F_test: torch.Tensor,
     X, y, X_val, y_val = split(F_train, y_train)
     if fit_idx is not None:
         X, y = X[fit_idx], y[fit_idx]
-    probe = simclr.linear_eval(X, y, X_val, y_val, F_test, y_test)
+    probe = simclr.linear_eval(X, y, X_val, y_val, F_test, y_test, dtype=PROBE_DTYPE)
     knn = (simclr.knn_predict(X, y, F_test, k=min(KNN_K, len(X))) == y_test).double().mean().item()
     return {"probe_accuracy": probe["accuracy"], "probe_lambda": probe["lam"], "probe_val_accuracy": probe["val_accuracy"],
             "knn20_accuracy": knn, "probe": probe}

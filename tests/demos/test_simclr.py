@@ -20,7 +20,7 @@ def tiny(tmp_path, monkeypatch):
     """A tiny SimCLR under GENLIB_WEIGHTS_DIR with a 60-image gallery (bundled items 40..99)."""
     torch.manual_seed(0)
     folder = tmp_path / "weights" / "simclr"
-    simclr.SimCLR(width=4, h_dim=32, z_dim=8).eval().save_pretrained(folder)
+    simclr.SimCLR(width=2, hidden=32, z_dim=8).eval().save_pretrained(folder)
     imgs, labels = tab.items()
     np.savez_compressed(folder / "gallery.npz", images=imgs[40:], labels=labels[40:].astype(np.uint8),
                         test_index=np.arange(40, 100))

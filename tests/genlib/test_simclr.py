@@ -219,17 +219,18 @@ def test_erasing_paints_one_box_of_the_given_area():
 # ---- network, probe, neighbours, PCA --------------------------------------------------------------------
 def test_network_shapes_and_the_folded_probe():
     torch.manual_seed(0)
-    model = simclr.SimCLR(width=4, h_dim=32, z_dim=8).eval()
+    model = simclr.SimCLR(width=2, hidden=32, z_dim=8).eval()
     x = _images(5)
     h, z = model(x)
-    assert h.shape == (5, 32) and z.shape == (5, 8) and (h >= 0).all()
-    assert simclr.head_singular_values(model).shape == (32,)
+    assert model.h_dim == 2 * 2 * 7 * 7  # the flattened (2w, 7, 7) map of the trunk
+    assert h.shape == (5, 196) and z.shape == (5, 8) and (h >= 0).all()  # after ReLU and max-pooling
+    assert simclr.head_singular_values(model).shape == (32,)  # W1 is (hidden, h_dim) = (32, 196)
     g = torch.Generator().manual_seed(0)
-    W, b = torch.randn(10, 32, generator=g, dtype=torch.float64), torch.randn(10, generator=g, dtype=torch.float64)
-    mu, sd = torch.rand(32, dtype=torch.float64), torch.rand(32, dtype=torch.float64) + 0.5
+    W, b = torch.randn(10, 196, generator=g, dtype=torch.float64), torch.randn(10, generator=g, dtype=torch.float64)
+    mu, sd = torch.rand(196, dtype=torch.float64), torch.rand(196, dtype=torch.float64) + 0.5
     simclr.install_probe(model, {"W": W, "b": b, "mean": mu, "std": sd})
     with torch.no_grad():
-        torch.testing.assert_close(model.f(x).double(), ((h.double() - mu) / sd) @ W.T + b, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(model.classify(x).double(), ((h.double() - mu) / sd) @ W.T + b, atol=1e-4, rtol=1e-4)
 
 
 def test_linear_probe_matches_scikit_learn():
@@ -269,7 +270,7 @@ def test_pca_matches_scikit_learn_up_to_sign():
 
 def test_a_few_training_steps_lower_the_loss_on_fixed_views():
     torch.manual_seed(0)
-    model = simclr.SimCLR(width=4, h_dim=32, z_dim=16)
+    model = simclr.SimCLR(width=2, hidden=32, z_dim=16)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     a, b = simclr.two_views(_images(8, seed=1), 0)
     losses = []
