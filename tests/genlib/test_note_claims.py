@@ -347,5 +347,22 @@ def test_pixelcnn_result_figures_match_the_benchmarks():
         assert (f"{speed_up} times faster" if lang == "en" else f"快 {speed_up} 倍") in note
 
 
+# ---- simclr.md -------------------------------------------------------------------------------------------
+def test_simclr_result_figures_match_the_benchmarks():
+    """Section 8 quotes benchmarks/simclr.py's linear evaluation (h, z and raw pixels at each label budget, k-NN, the
+    supervised anchor) and the trained model's record (steps, epochs, training minutes), in both languages."""
+    r = json.loads((ROOT / "benchmarks" / "results" / "simclr.json").read_text())
+    m = json.loads((ROOT / "weights" / "simclr" / "metrics.json").read_text())
+    for lang, pct in (("en", " %"), ("zh", "%")):
+        note = (ROOT / "notes" / lang / "simclr.md").read_text(encoding="utf-8")
+        for feature in ("h", "z", "pixels"):
+            row = [f"{100 * r['probe'][feature][k]['mean']:.1f}{pct}" for k in r["budgets"]]
+            assert " | ".join(row + [f"{100 * r['knn20'][feature]:.1f}{pct}"]) in note, (lang, feature)
+        assert f"{100 * r['supervised']['test_accuracy']:.1f}{pct}" in note
+        final = m["final"]
+        assert f"{final['steps']:,}" in note and f"{final['epochs_done']} " in note
+        assert f"{final['training_minutes']:.1f}" in note
+
+
 if __name__ == "__main__":
     print(blind_spot_figure(4))
