@@ -12,6 +12,7 @@ Shapes: x, x0, eps are images (B, C, H, W); t is a LongTensor (B,).
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterator
 
@@ -493,13 +494,27 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
             b_ema.copy_(b)
 
 
+def bfloat16_weights(model: nn.Module) -> nn.Module:
+    """A copy of `model` whose Conv2d and Linear weights and biases are held in bfloat16: the values CPU autocast
+    would round them to on every call, rounded once. Normalisation layers keep float32, as autocast runs them, so
+    the copy under autocast computes exactly what the float32 model does under autocast (tested), without ~60 weight
+    casts per pass. The original is not touched."""
+    copy_ = copy.deepcopy(model)
+    for module in copy_.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            module.to(torch.bfloat16)
+    return copy_
+
+
 def autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
     """Wrap eps_theta so it runs under CPU bfloat16 autocast and returns float32 (faster sampling on CPUs
-    with bf16 support; the schedule arithmetic stays in float32)."""
+    with bf16 support; the schedule arithmetic stays in float32). With bfloat16 the wrapper runs a
+    bfloat16_weights copy of the model (one copy per call of this function, ~10 ms for the DDPM U-Net)."""
+    net = bfloat16_weights(model) if bfloat16 else model
 
     def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
-            return model(x, t).float()
+            return net(x, t).float()
 
     return eps
 

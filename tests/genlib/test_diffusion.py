@@ -205,3 +205,27 @@ def test_sample_loop_names_every_sampler_in_one_vocabulary(sampler):
     assert all(torch.equal(a.x, b.x) and torch.equal(a.x0_hat, b.pred) for a, b in zip(got, ref))
     with pytest.raises(ValueError, match="unknown sampler"):
         D.sample_loop(_toy_eps, x_T, "euler")
+
+
+def test_bfloat16_weights_compute_what_autocast_computes():
+    """autocast_model runs a copy with Conv2d/Linear parameters rounded to bfloat16 once; under autocast it gives
+    the same outputs, bit for bit, as the float32 model whose parameters autocast rounds on every call."""
+    from tests.conftest import make_tiny_unet
+
+    from genlib.diffusion import bfloat16_weights
+
+    model = make_tiny_unet().eval()
+    with torch.no_grad():  # non-zero output layer, so the comparison is not of zeros
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    x, t = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(1)), _t(7, 3)
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        reference = model(x, t).float()
+    assert torch.equal(autocast_model(model)(x, t), reference)
+    copy_ = bfloat16_weights(model)
+    dtypes = {}  # parameter dtypes of every module type, over all modules of that type
+    for m in copy_.modules():
+        dtypes.setdefault(type(m).__name__, set()).update(p.dtype for p in m.parameters(recurse=False))
+    assert dtypes["Conv2d"] == {torch.bfloat16} and dtypes["Linear"] == {torch.bfloat16}
+    assert dtypes["GroupNorm"] == {torch.float32}
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # the original is untouched
