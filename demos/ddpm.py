@@ -13,7 +13,7 @@ import torch
 
 from demos import ui
 from genlib import data
-from genlib.diffusion import SAMPLERS, GaussianDiffusion, autocast_model, trained_process
+from genlib.diffusion import SAMPLERS, GaussianDiffusion, cached_autocast_model, trained_process
 
 TAB_ID = "ddpm"
 TITLE = "ddpm_title"
@@ -114,7 +114,7 @@ ui.add_strings(
 def eps_model():
     """The trained eps_theta under bfloat16 autocast (read on first use), or None and a message for the page."""
     model, msg = ui.load_model("ddpm")
-    return (autocast_model(model, BFLOAT16) if model is not None else None), msg
+    return (cached_autocast_model(model, BFLOAT16) if model is not None else None), msg
 
 
 # ---- 1. forward process -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import torch
 
 from demos import ui
 from genlib import data
-from genlib.diffusion import (VPSDE, GaussianDiffusion, annealed_langevin, autocast_model, mode_fractions, perturbed,
+from genlib.diffusion import (VPSDE, GaussianDiffusion, annealed_langevin, cached_autocast_model, mode_fractions, perturbed,
                               sigma_ladder, trained_process, two_modes)
 from genlib.flow import langevin, toy_mixture
 
@@ -302,7 +302,7 @@ def _ddpm():
     model, msg = ui.load_model("ddpm")
     if model is None:
         return None, msg
-    return autocast_model(model), _process()
+    return cached_autocast_model(model), _process()
 
 
 @functools.lru_cache(maxsize=1)

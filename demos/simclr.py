@@ -430,16 +430,23 @@ def energy_rank(s: np.ndarray, share: float = 0.9) -> int:
     return int(np.searchsorted(e, share * e[-1]) + 1)
 
 
+@functools.lru_cache(maxsize=1)
+def _spectra(model_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values of the loaded model's W1 and of a freshly initialised layer of its shape (seed 0), computed
+    on first use, then kept: two SVDs of a 512 x 1568 matrix take about 0.2 s, too much for every page load."""
+    model, _ = ui.load_model("simclr")
+    torch.manual_seed(0)
+    fresh = torch.nn.Linear(model.g[0].in_features, model.g[0].out_features)  # W1's shape, as initialised
+    return simclr.head_singular_values(model).numpy(), torch.linalg.svdvals(fresh.weight.detach().double()).numpy()
+
+
 def probe_view():
     """-> (bar chart of probe accuracy per feature and label budget, singular-value curves, status)."""
     res, problem = read_results()
     model, model_problem = ui.load_model("simclr")
     sv_svg, big, rand = "", 0, 0
     if model is not None:
-        s = simclr.head_singular_values(model).numpy()
-        torch.manual_seed(0)
-        fresh = torch.nn.Linear(model.g[0].in_features, model.g[0].out_features)  # W1's shape, as initialised
-        s0 = torch.linalg.svdvals(fresh.weight.detach().double()).numpy()
+        s, s0 = _spectra(id(model))
         big, rand = energy_rank(s), energy_rank(s0)
         sv_svg = ui.svg.lines_svg({ui.say("simclr_msg_sv_trained"): s / s[0], ui.say("simclr_msg_sv_init"): s0 / s0[0]},
                                   title=ui.say("simclr_msg_sv_title"))

@@ -13,6 +13,7 @@ Shapes: x, x0, eps are images (B, C, H, W); t is a LongTensor (B,).
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable, Iterator
 
@@ -517,6 +518,13 @@ def autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
             return net(x, t).float()
 
     return eps
+
+
+@functools.lru_cache(maxsize=2)
+def cached_autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
+    """autocast_model for weights that no longer change (a loaded model the app shares between requests): the
+    bfloat16 copy is made once per model object and kept, not once per request."""
+    return autocast_model(model, bfloat16)
 
 
 def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,

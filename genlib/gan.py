@@ -380,7 +380,6 @@ def latents(n: int, z_dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def sample(G: DCGANGenerator, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
     """n images (n, 1, 28, 28) in [-1, 1] from a seed; labels default to 0..9 in turn."""
     z, y = latents(n, G.z_dim, seed)

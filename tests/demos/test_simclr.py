@@ -27,10 +27,12 @@ def tiny(tmp_path, monkeypatch):
     monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "weights"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for f in (hub.clear_cache, tab.gallery.cache_clear, tab._gallery_features.cache_clear, tab._space_numbers.cache_clear):
+    for f in (hub.clear_cache, tab.gallery.cache_clear, tab._gallery_features.cache_clear, tab._space_numbers.cache_clear,
+              tab._spectra.cache_clear):
         f()
     yield folder
-    for f in (hub.clear_cache, tab.gallery.cache_clear, tab._gallery_features.cache_clear, tab._space_numbers.cache_clear):
+    for f in (hub.clear_cache, tab.gallery.cache_clear, tab._gallery_features.cache_clear, tab._space_numbers.cache_clear,
+              tab._spectra.cache_clear):
         f()
 
 
