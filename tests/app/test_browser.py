@@ -78,6 +78,9 @@ def test_math_renders_and_slider_moves_the_image(browser, server, tmp_path):
         assert page.locator("#ddpm-note .katex").count() > 20  # display and inline equations typeset by KaTeX
         assert "Denoising diffusion" in page.locator("#ddpm-note").inner_text()
         page.wait_for_selector("#ddpm-xt img")
+        # The page-load event fills the stats table at t = 0; moved before it returns, the slider's 600 would be
+        # overwritten by that late t = 0 table (CI caught this on a slow run), so wait for it as a visitor would.
+        _wait_text(page, "#ddpm-stats", "SNR")
         before = _xt_src(page)
         _set_number(page, "#ddpm-t", "600")
         page.wait_for_function("(b) => { const i = document.querySelector('#ddpm-xt img'); return i && i.src !== b; }",
