@@ -74,12 +74,11 @@ def ensure_trained(name: str, args) -> dict:
 def evaluate(model, process, clf, f_test, n: int, sampler: str, steps: int) -> tuple[dict, "torch.Tensor"]:
     import torch
 
-    from genlib.diffusion import autocast_model
+    from genlib.diffusion import draw
     from genlib.metrics import classifier_outputs, fid_from_features, inception_score
 
-    eps = autocast_model(model, True)
     t0 = time.perf_counter()
-    chunks = [process.sample(eps, min(250, n - i), sampler=sampler, steps=steps, seed=SEED + i) for i in range(0, n, 250)]
+    chunks = [draw(model, min(250, n - i), SEED + i, sampler, steps, process=process) for i in range(0, n, 250)]
     x = torch.cat(chunks)
     wall = time.perf_counter() - t0
     f, probs = classifier_outputs(clf, x)

@@ -20,12 +20,15 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def generate(eps, d, n: int, sampler: str, steps: int, seed: int, batch: int = 500):
+def generate(model, bf16: bool, d, n: int, sampler: str, steps: int, seed: int, batch: int = 500, w: float = 1.0):
+    """n samples in chunks of `batch` (genlib.diffusion.draw: a class-conditional net gets labels 0-9 in turn and
+    guidance scale w; w = 0 is its unconditional prediction)."""
     import torch
 
-    chunks = []
-    for i in range(0, n, batch):
-        chunks.append(d.sample(eps, min(batch, n - i), sampler=sampler, steps=steps, seed=seed + i))
+    from genlib.diffusion import draw
+
+    chunks = [draw(model, min(batch, n - i), seed + i, sampler, steps, bfloat16=bf16, process=d, w=w)
+              for i in range(0, n, batch)]
     return torch.cat(chunks)
 
 
@@ -40,7 +43,7 @@ def main() -> None:
 
     from genlib import data, hub
     from genlib.images import image_grid
-    from genlib.diffusion import autocast_model, trained_process
+    from genlib.diffusion import trained_process
     from genlib.metrics import classifier_outputs, fid_from_features, inception_score
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -62,11 +65,11 @@ def main() -> None:
         "models": {},
     }
     for config in args.configs.split(","):
-        name, precision = config.split(":")
+        name, precision, *extra = config.split(":")  # e.g. ddim-50:bfloat16, or ddim-50:bfloat16:w=0 (no label)
         sampler, steps = name.split("-")
-        eps = autocast_model(model, precision == "bfloat16")
+        w = float(extra[0].removeprefix("w=")) if extra else 1.0
         t0 = time.perf_counter()
-        x = generate(eps, d, args.n, sampler, int(steps), seed=10_000)
+        x = generate(model, precision == "bfloat16", d, args.n, sampler, int(steps), seed=10_000, w=w)
         wall = time.perf_counter() - t0
         f, probs = classifier_outputs(clf, x)
         is_mean, is_std = inception_score(probs, splits)
@@ -74,7 +77,7 @@ def main() -> None:
                                  "is_std": round(is_std, 3), "sampling_wall_s": round(wall, 1),
                                  "class_histogram": torch.bincount(probs.argmax(1), minlength=10).tolist()}
         print(config, out["models"][config], flush=True)
-        if config.startswith("ddim-50"):
+        if config == "ddim-50:bfloat16":
             from PIL import Image
 
             (ROOT / "docs").mkdir(exist_ok=True)

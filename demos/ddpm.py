@@ -13,7 +13,7 @@ import torch
 
 from demos import ui
 from genlib import data
-from genlib.diffusion import SAMPLERS, GaussianDiffusion, cached_autocast_model, trained_process
+from genlib.diffusion import SAMPLERS, GaussianDiffusion, cached_autocast_model, class_labels, trained_process
 
 TAB_ID = "ddpm"
 TITLE = "ddpm_title"
@@ -22,6 +22,8 @@ T = 1000
 MAX_IMAGES = 36  # one request samples at most this many images
 MAX_DENOISE = 8  # runs of "denoise my digit" side by side
 BFLOAT16 = True  # sample with bfloat16 autocast: ~1.5x faster on this CPU; FID in BENCHMARKS.md
+MAX_W = 5.0  # classifier-free guidance scale
+DIGITS = ["all"] + [str(k) for k in range(10)] + ["none"]  # labels to sample: 0-9 in turn, one digit, or no label
 
 
 
@@ -62,7 +64,12 @@ ui.add_strings(
         "ddpm_msg_sampler_ddim": "ddim", "ddpm_msg_sampler_ancestral": "ancestral",
         "ddpm_msg_sampler_ancestral_tilde": "ancestral_tilde",
         "ddpm_msg_signal": "signal", "ddpm_msg_noise": "noise", "ddpm_msg_snr": "SNR",
-        "ddpm_msg_sample_head": "{sampler}, seed {seed}",
+        "ddpm_msg_sample_head": "{sampler}, seed {seed}, {labels}",
+        "ddpm_msg_labels_all": "labels 0–9 in turn, w = {w:g}", "ddpm_msg_labels_digit": "label {digit}, w = {w:g}",
+        "ddpm_msg_labels_none": "no label (unconditional)",
+        "ddpm_digit": "Class y to draw", "ddpm_digit_all": "0–9 in turn", "ddpm_digit_none": "none (unconditional)",
+        "ddpm_w": "Guidance scale w (1 = conditional, 0 = unconditional)",
+        "ddpm_arg_digit": "class", "ddpm_arg_w": "guidance scale w",
         "ddpm_msg_where": "step {index}/{total} (t = {t})",
         "ddpm_msg_clean": "t = 0 is the clean digit: move the noise slider up first.",
         "ddpm_msg_denoise_head": "from t = {t}: {sampler}",
@@ -97,7 +104,12 @@ ui.add_strings(
         "ddpm_msg_sampler_ddim": "DDIM", "ddpm_msg_sampler_ancestral": "祖先采样（σ² = β_t）",
         "ddpm_msg_sampler_ancestral_tilde": "祖先采样（σ² = β̃_t）",
         "ddpm_msg_signal": "信号", "ddpm_msg_noise": "噪声", "ddpm_msg_snr": "信噪比",
-        "ddpm_msg_sample_head": "{sampler}，随机种子 {seed}",
+        "ddpm_msg_sample_head": "{sampler}，随机种子 {seed}，{labels}",
+        "ddpm_msg_labels_all": "标签 0–9 轮流，w = {w:g}", "ddpm_msg_labels_digit": "标签 {digit}，w = {w:g}",
+        "ddpm_msg_labels_none": "不给标签（无条件）",
+        "ddpm_digit": "要画的类别 y", "ddpm_digit_all": "0–9 轮流", "ddpm_digit_none": "无（无条件）",
+        "ddpm_w": "引导强度 w（1 = 条件生成，0 = 无条件）",
+        "ddpm_arg_digit": "类别", "ddpm_arg_w": "引导强度 w",
         "ddpm_msg_where": "第 {index}/{total} 步（t = {t}）",
         "ddpm_msg_clean": "t = 0 就是干净的数字：请先把噪声滑块调大。",
         "ddpm_msg_denoise_head": "从 t = {t} 开始：{sampler}",
@@ -111,10 +123,11 @@ ui.add_strings(
 
 
 # ---- model access -----------------------------------------------------------------------------------
-def eps_model():
-    """The trained eps_theta under bfloat16 autocast (read on first use), or None and a message for the page."""
+def eps_model(y: torch.Tensor | None = None, w: float = 1.0):
+    """The trained network under bfloat16 autocast (read on first use), for labels y (None: no label) with guidance
+    scale w, or None and a message for the page."""
     model, msg = ui.load_model("ddpm")
-    return (cached_autocast_model(model, BFLOAT16) if model is not None else None), msg
+    return (cached_autocast_model(model, BFLOAT16, y, w) if model is not None else None), msg
 
 
 # ---- 1. forward process -----------------------------------------------------------------------------
@@ -175,26 +188,39 @@ def _render(nrow: int):
     return lambda step: (ui.sheet(step.x, nrow), ui.sheet(step.pred, nrow))
 
 
-def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0):
-    """Sample n digits from pure noise, streaming (x_t grid, x0_hat grid, status)."""
-    eps, msg = eps_model()
-    if eps is None:
-        yield None, None, ui.message(msg, "error")
-        return
+def _labels(digit, w, n: int, c: ui.Clamped):
+    """(labels (n,) or None, w, what the status line says about them) from the class choice and guidance scale."""
+    digit = c.choice("ddpm_arg_digit", str(digit), DIGITS, "all")
+    w = c.float("ddpm_arg_w", w, 0.0, MAX_W, 1.0)
+    if digit == "none":
+        return None, w, ui.say("ddpm_msg_labels_none")
+    if digit == "all":
+        return class_labels(n), w, ui.say("ddpm_msg_labels_all", w=w)
+    return class_labels(n, int(digit)), w, ui.say("ddpm_msg_labels_digit", digit=digit, w=w)
+
+
+def sample(sampler="ddim", steps=50, eta=0.0, n=16, seed=0, digit="all", w=1.0):
+    """Sample n digits from pure noise, streaming (x_t grid, x0_hat grid, status). The class-conditional net draws
+    the labels `digit` asks for ("all": 0-9 in turn, "0".."9", "none": no label) with guidance scale w."""
     c = ui.Clamped()
     sampler, steps, eta, seed = _sampling_args(sampler, steps, eta, seed, c)
     n = c.int("ddpm_arg_n", n, 1, MAX_IMAGES, 16)
+    y, w, labels = _labels(digit, w, n, c)
+    eps, msg = eps_model(y, w)
+    if eps is None:
+        yield None, None, ui.message(msg, "error")
+        return
     g = torch.Generator().manual_seed(seed)
     x = torch.randn((n, 1, 28, 28), generator=g)  # x_T ~ N(0, I)
     loop = process().sample_loop(eps, x, sampler, steps, eta, generator=g)
-    head = ui.say("ddpm_msg_sample_head", sampler=ui.say(f"ddpm_msg_sampler_{sampler}"), seed=seed)
+    head = ui.say("ddpm_msg_sample_head", sampler=ui.say(f"ddpm_msg_sampler_{sampler}"), seed=seed, labels=labels)
     yield from ui.stream(loop, _render(int(np.ceil(np.sqrt(n)))), head, c, where=_where)
 
 
 # ---- 3. denoise my digit ----------------------------------------------------------------------------
 def denoise(digit, t=300, sampler="ddim", steps=50, eta=0.0, seed=0, runs=4):
     """Noise the chosen digit to step t with `runs` different draws of eps, then run the reverse process
-    from there; streams (x_t grid, x0_hat grid, status)."""
+    from there without a label (the digit's class is not known); streams (x_t grid, x0_hat grid, status)."""
     eps, msg = eps_model()
     if eps is None:
         yield None, None, ui.message(msg, "error")
@@ -248,6 +274,10 @@ def build() -> gr.Markdown:
             sampler = gr.Radio(ui.choices("ddpm_sampler", SAMPLERS), value="ddim", label=ui.t("ddpm_sampler"))
             steps = gr.Slider(1, T, value=50, step=1, label=ui.t("ddpm_steps"))
             eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label=ui.t("ddpm_eta"))
+        with gr.Row():
+            digit = gr.Dropdown([(ui.t(f"ddpm_digit_{d}"), d) if d in ("all", "none") else (d, d) for d in DIGITS],
+                                value="all", label=ui.t("ddpm_digit"), elem_id="ddpm-digit")
+            w = gr.Slider(0.0, MAX_W, value=1.0, step=0.1, label=ui.t("ddpm_w"), elem_id="ddpm-w")
         n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_IMAGES)
         with gr.Row():
             grid_xt = ui.pixels("ddpm_grid_xt", 300)
@@ -263,7 +293,8 @@ def build() -> gr.Markdown:
             den_x0 = ui.pixels("ddpm_grid_x0", 300)
         denoise_status = ui.status_line()
 
-        ui.share_link(TAB_ID, {"sampler": sampler, "steps": steps, "eta": eta, "n": n, "seed": seed}, primary=sample_btn)
+        ui.share_link(TAB_ID, {"sampler": sampler, "steps": steps, "eta": eta, "n": n, "seed": seed, "digit": digit,
+                               "w": w}, primary=sample_btn)
         ui.training_panel("ddpm", describe_training, "ddpm_loss")
 
     # a new digit: recompute its forward chain, then redraw x_t at the current t
@@ -272,8 +303,8 @@ def build() -> gr.Markdown:
     gr.on(None, lambda: schedule_html(0), None, stats, show_progress="hidden", api_visibility="private")  # page load
     t_slider.change(forward_step, [frames, t_slider], [xt, stats], api_name="ddpm_forward", show_progress="hidden",
                     trigger_mode="always_last")
-    sample_btn.click(sample, [sampler, steps, eta, n, seed], [grid_xt, grid_x0, sample_status], api_name="ddpm_sample",
-                     **ui.SAMPLER)
+    sample_btn.click(sample, [sampler, steps, eta, n, seed, digit, w], [grid_xt, grid_x0, sample_status],
+                     api_name="ddpm_sample", **ui.SAMPLER)
     denoise_btn.click(denoise, [picker.digit, t_slider, sampler, steps, eta, seed, runs], [den_xt, den_x0, denoise_status],
                       api_name="ddpm_denoise", **ui.SAMPLER)
     return note

@@ -20,8 +20,8 @@ import torch
 
 from demos import ui
 from genlib import data
-from genlib.diffusion import (VPSDE, GaussianDiffusion, annealed_langevin, cached_autocast_model, mode_fractions, perturbed,
-                              sigma_ladder, trained_process, two_modes)
+from genlib.diffusion import (VPSDE, GaussianDiffusion, annealed_langevin, cached_autocast_model, class_labels,
+                              mode_fractions, perturbed, sigma_ladder, trained_process, two_modes)
 from genlib.flow import langevin, toy_mixture
 
 TAB_ID = "score"
@@ -297,12 +297,13 @@ def run_annealed(toy="two_modes", sigma_max=3.0, sigma_min=0.1, levels=10, step=
 
 
 # ---- 2. the DDPM as a score model --------------------------------------------------------------------------
-def _ddpm():
-    """(eps_theta under bfloat16 autocast, its diffusion process) or (None, message)."""
+def _ddpm(n: int):
+    """(the DDPM's network under bfloat16 autocast for n images, its diffusion process) or (None, message). The net
+    is class-conditional: image i gets label i mod 10, so its score is that of p_t(x | y)."""
     model, msg = ui.load_model("ddpm")
     if model is None:
         return None, msg
-    return cached_autocast_model(model), _process()
+    return cached_autocast_model(model, True, class_labels(n)), _process()
 
 
 @functools.lru_cache(maxsize=1)
@@ -335,12 +336,12 @@ def _pc_args(c, steps, corrector, snr, n, seed):
 def pc_sample(steps=25, corrector=1, snr=0.16, n=16, seed=0):
     """Predictor-corrector sampling with the DDPM's network as the score, streaming (x grid, x0_hat grid, status);
     the last update adds the classifier's verdict."""
-    eps, diffusion = _ddpm()
+    c = ui.Clamped()
+    steps, corrector, snr, n, seed = _pc_args(c, steps, corrector, snr, n, seed)
+    eps, diffusion = _ddpm(n)
     if eps is None:
         yield None, None, ui.message(diffusion, "error")
         return
-    c = ui.Clamped()
-    steps, corrector, snr, n, seed = _pc_args(c, steps, corrector, snr, n, seed)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn((n, 1, 28, 28), generator=g)
     loop = diffusion.pc_sample_loop(eps, x, steps=steps, corrector_steps=corrector, snr=snr, generator=g)
@@ -364,12 +365,12 @@ def pc_sample(steps=25, corrector=1, snr=0.16, n=16, seed=0):
 def pc_sweep(steps=20, snr=0.16, n=8, seed=0):
     """The same starting noise sampled with 0, 1, 2, 3 corrector steps; the classifier's mean confidence and IS of
     each -> (svg plot, sheet of the samples, one row per setting, status). Streams after each setting."""
-    eps, diffusion = _ddpm()
+    c = ui.Clamped()
+    steps, _, snr, n, seed = _pc_args(c, steps, 0, snr, n, seed)
+    eps, diffusion = _ddpm(n)
     if eps is None:
         yield None, None, ui.message(diffusion, "error")
         return
-    c = ui.Clamped()
-    steps, _, snr, n, seed = _pc_args(c, steps, 0, snr, n, seed)
     steps = min(steps, MAX_SWEEP_STEPS)
     from genlib.metrics import inception_score
 

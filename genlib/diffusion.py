@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
+from genlib.flow import cfg_field
 from genlib.sampling import Step
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # eps_theta(x_t, t)
@@ -507,30 +508,49 @@ def bfloat16_weights(model: nn.Module) -> nn.Module:
     return copy_
 
 
-def autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
-    """Wrap eps_theta so it runs under CPU bfloat16 autocast and returns float32 (faster sampling on CPUs
-    with bf16 support; the schedule arithmetic stays in float32). With bfloat16 the wrapper runs a
-    bfloat16_weights copy of the model (one copy per call of this function, ~10 ms for the DDPM U-Net)."""
-    net = bfloat16_weights(model) if bfloat16 else model
+def autocast_model(model: nn.Module, bfloat16: bool = True, y: torch.Tensor | None = None, w: float = 1.0,
+                   shared: bool = False) -> EpsModel:
+    """Wrap the network as an EpsModel (x_t, t) -> prediction that runs under CPU bfloat16 autocast and returns
+    float32 (faster sampling on CPUs with bf16 support; the schedule arithmetic stays in float32). With bfloat16 the
+    wrapper runs a bfloat16_weights copy of the model: a new one per call (~10 ms for the DDPM U-Net), or with
+    shared=True one per model object, kept (a loaded model the app shares between requests; weights that no longer
+    change). For a class-conditional net, y (B,) are the labels of the B images the sampler will draw and w the
+    classifier-free guidance scale (genlib.flow.cfg_field: w = 1 conditional, w = 0 unconditional); y = None asks
+    for the net's unconditional prediction (the null label)."""
+    net = (shared_bfloat16_weights(model) if shared else bfloat16_weights(model)) if bfloat16 else model
+    field = net if y is None or not getattr(model, "num_classes", 0) else cfg_field(net, y, w, model.num_classes)
 
     def eps(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
-            return net(x, t).float()
+            return field(x, t).float()
 
     return eps
 
 
 @functools.lru_cache(maxsize=2)
-def cached_autocast_model(model: nn.Module, bfloat16: bool = True) -> EpsModel:
-    """autocast_model for weights that no longer change (a loaded model the app shares between requests): the
-    bfloat16 copy is made once per model object and kept, not once per request."""
-    return autocast_model(model, bfloat16)
+def shared_bfloat16_weights(model: nn.Module) -> nn.Module:
+    """bfloat16_weights made once per model object (autocast_model(shared=True))."""
+    return bfloat16_weights(model)
+
+
+def cached_autocast_model(model: nn.Module, bfloat16: bool = True, y: torch.Tensor | None = None,
+                          w: float = 1.0) -> EpsModel:
+    """autocast_model for a loaded model the app shares between requests: its bfloat16 copy is made once."""
+    return autocast_model(model, bfloat16, y, w, shared=True)
+
+
+def class_labels(n: int, digit: int | None = None) -> torch.Tensor:
+    """Labels (n,) for class-conditional sampling: 0, 1, ..., 9, 0, ... (balanced, as the flow tab draws) or all
+    `digit`."""
+    return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % 10
 
 
 def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
-         bfloat16: bool = True, process: GaussianDiffusion | None = None) -> torch.Tensor:
+         bfloat16: bool = True, process: GaussianDiffusion | None = None, w: float = 1.0) -> torch.Tensor:
     """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) from x_T ~ N(0, I) drawn with `seed`
     (the same starting noise as the flow's draw with that seed), the network under bfloat16 autocast, sampled with
-    `process` (default: the shipped ddpm's, trained_process())."""
+    `process` (default: the shipped ddpm's, trained_process()); a class-conditional net gets the balanced labels
+    class_labels(n) and guidance scale w, as the flow's draw does."""
     process = process or trained_process("ddpm")
-    return process.sample(autocast_model(model, bfloat16), n, sampler=sampler, steps=steps, eta=eta, seed=seed)
+    eps = autocast_model(model, bfloat16, y=class_labels(n), w=w)
+    return process.sample(eps, n, sampler=sampler, steps=steps, eta=eta, seed=seed)

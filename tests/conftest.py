@@ -22,12 +22,13 @@ torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", min(2, os.cpu_count(
 TINY_UNET = dict(in_channels=1, ch=8, ch_mult=[1, 2], num_res_blocks=1, attn_resolutions=[14], dropout=0.0, img_size=28)
 
 
-def make_tiny_unet(seed: int = 0):
-    """A small randomly initialised U-Net whose output layer is not zero (so it predicts some noise)."""
+def make_tiny_unet(seed: int = 0, num_classes: int = 0):
+    """A small randomly initialised U-Net whose output layer is not zero (so it predicts some noise); with
+    num_classes, a class-conditional one like the shipped DDPM."""
     from genlib.unet import UNet
 
     torch.manual_seed(seed)
-    model = UNet(**TINY_UNET)
+    model = UNet(**TINY_UNET, num_classes=num_classes)
     torch.nn.init.normal_(model.out[-1].weight, std=0.05)
     return model.eval()
 
@@ -37,7 +38,7 @@ def tiny_weights(tmp_path, monkeypatch):
     """GENLIB_WEIGHTS_DIR with a tiny ddpm model, and an empty Hub cache, for fast demo tests."""
     from genlib import hub
 
-    make_tiny_unet().save_pretrained(tmp_path / "weights" / "ddpm")
+    make_tiny_unet(num_classes=10).save_pretrained(tmp_path / "weights" / "ddpm")  # conditional, as the shipped one
     monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path / "weights"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

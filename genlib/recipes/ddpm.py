@@ -21,30 +21,42 @@ def process(args) -> GaussianDiffusion:
 
 
 def train(args, spec) -> RunResult:
+    """A class-conditional net when the spec has num_classes: labels are dropped with probability p_uncond, so the
+    same network also learns the unconditional prediction (label num_classes) that classifier-free guidance uses."""
     diffusion = process(args)
     g = seeded(args.seed)
-    x_train, _, x_test, _ = load_images(args)
+    x_train, y_train, x_test, y_test = load_images(args)
     model, ema = new_model(spec)
+    null = spec.config.get("num_classes", 0)
 
     def loss_fn(idx):
-        with autocast(args.amp):
-            return diffusion.loss(model, x_train[idx], generator=g)  # L_simple (eq. 14), or its target / weighting
+        y = None
+        if null:
+            y = y_train[idx].clone()
+            y[torch.rand(len(idx), generator=g) < args.p_uncond] = null  # label dropout
+        with autocast(args.amp):  # L_simple (eq. 14), or its target / weighting
+            return diffusion.loss(lambda x, t: model(x, t, y), x_train[idx], generator=g)
 
     curve = fit(model, loss_fn, len(x_train), args, g, clip=1.0, after_step=ema_hook(ema, model, args.ema_decay))
     metrics = {"amp_bfloat16": args.amp, "ema_decay": args.ema_decay, "unet": spec.config, "loss_curve": curve,
                "diffusion": diffusion.config,
                "final": {"train_loss_last": curve[-1][1] if curve else None,
-                         "test_loss_ema": heldout_loss(diffusion, ema, x_test[:2000], seed=args.seed)}}
+                         "test_loss_ema": heldout_loss(diffusion, ema, x_test[:2000], seed=args.seed,
+                                                       y=y_test[:2000] if null else None)}}
+    if null:
+        metrics["p_uncond"] = args.p_uncond
     return RunResult(ema, metrics)
 
 
 @torch.no_grad()
-def heldout_loss(diffusion: GaussianDiffusion, model, x0: torch.Tensor, seed: int = 0, batch: int = 500) -> float:
-    """The training loss (L_simple for the default recipe) on held-out images with a fixed draw of (t, eps):
-    comparable across checkpoints of one recipe (not across targets or weightings)."""
+def heldout_loss(diffusion: GaussianDiffusion, model, x0: torch.Tensor, seed: int = 0, batch: int = 500,
+                 y: torch.Tensor | None = None) -> float:
+    """The training loss (L_simple for the default recipe) on held-out images with a fixed draw of (t, eps), given
+    their labels y for a conditional net: comparable across checkpoints of one recipe (not across targets or
+    weightings)."""
     g = torch.Generator().manual_seed(seed)
     total = 0.0
     for i in range(0, len(x0), batch):
-        chunk = x0[i : i + batch]
-        total += diffusion.loss(model, chunk, generator=g).item() * len(chunk)
+        chunk, labels = x0[i : i + batch], None if y is None else y[i : i + batch]
+        total += diffusion.loss(lambda x, t: model(x, t, labels), chunk, generator=g).item() * len(chunk)
     return total / max(1, len(x0))

@@ -107,6 +107,10 @@ def test_sample_endpoint_bounds_the_work(client):
     xt, x0, status = client.predict("ddim", 3, 0.0, 36, -3, api_name="/ddpm_sample")
     assert "seed: -3 is outside" in status and "✓" in status  # the seed box has no bounds of its own: clamped
     assert np.asarray(Image.open(xt)).shape[:2] == (6 * 30 + 2, 6 * 30 + 2)
+    xt, x0, status = client.predict("ddim", 3, 0.0, 4, 0, "5", 2.0, api_name="/ddpm_sample")  # class 5, guided
+    assert "label 5, w = 2" in status and "✓" in status
+    with pytest.raises(AppError, match="greater than maximum value 5"):  # guidance scale out of the slider's range
+        client.predict("ddim", 3, 0.0, 4, 0, "all", 50.0, api_name="/ddpm_sample")
 
 
 def test_denoise_endpoint(client):

@@ -44,6 +44,19 @@ def test_sample_streams_frames_and_clamps_the_request(tiny_weights):
     assert np.array_equal(again[0], xt)  # same seed, same images
 
 
+def test_sample_draws_the_asked_labels_and_bounds_guidance(tiny_weights):
+    *_, (xt, _, status) = ddpm.sample("ddim", 3, 0.0, 4, 0, "7", 2.0)
+    assert "label 7, w = 2" in status and "✓" in status
+    *_, (xt_all, _, status) = ddpm.sample("ddim", 3, 0.0, 4, 0)
+    assert "labels 0–9 in turn, w = 1" in status and not np.array_equal(xt, xt_all)
+    *_, (_, _, status) = ddpm.sample("ddim", 3, 0.0, 4, 0, "none", 1.0)
+    assert "no label (unconditional)" in status
+    *_, (_, _, status) = ddpm.sample("ddim", 3, 0.0, 4, 0, "eleven", float("nan"))
+    assert "class" in status and "guidance scale w" in status and "labels 0–9 in turn, w = 1" in status
+    *_, (_, _, status) = ddpm.sample("ddim", 3, 0.0, 4, 0, 3, 99)
+    assert "outside [0, 5]" in status and "label 3, w = 5" in status
+
+
 def test_sample_rejects_junk_and_bounds_steps(tiny_weights):
     gen = ddpm.sample("euler", 10**6, 7.5, -3, -1)
     _, _, status = next(gen)
@@ -93,7 +106,8 @@ def test_training_record_reads_metrics_without_loading_weights():
 
     hub.clear_cache()
     summary = ui.training_summary("ddpm", ddpm.describe_training)
-    assert "cosine schedule, v target, min-SNR-5 weights" in summary and "held-out training loss 0.0212" in summary
+    loss = hub.load_metrics("ddpm")["final"]["test_loss_ema"]  # the committed record
+    assert "cosine schedule, v target, min-SNR-5 weights" in summary and f"held-out training loss {loss:.4f}" in summary
     assert len(ui.loss_frame("ddpm")) > 10 and hub._load_cached.cache_info().currsize == 0
 
 

@@ -229,3 +229,55 @@ def test_bfloat16_weights_compute_what_autocast_computes():
     assert dtypes["Conv2d"] == {torch.bfloat16} and dtypes["Linear"] == {torch.bfloat16}
     assert dtypes["GroupNorm"] == {torch.float32}
     assert all(p.dtype == torch.float32 for p in model.parameters())  # the original is untouched
+
+
+def test_class_conditional_wrapper_is_classifier_free_guidance():
+    """autocast_model(y, w) of a class-conditional net is (1 - w) net(x, t, null) + w net(x, t, y); without labels it
+    is the net's null-label (unconditional) prediction; an unconditional net ignores labels."""
+    from tests.conftest import make_tiny_unet
+
+    from genlib.diffusion import class_labels
+
+    model = make_tiny_unet(num_classes=10)
+    with torch.no_grad():
+        model.label_emb.weight.normal_(0.0, 1.0, generator=torch.Generator().manual_seed(3))  # labels that matter
+    x, t, y = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(2)), _t(9, 4), class_labels(4)
+    with torch.no_grad():
+        cond, uncond = model(x, t, y), model(x, t, torch.full((4,), 10))
+    assert not torch.allclose(cond, uncond, atol=1e-3)
+    for w in (0.0, 1.0, 2.5):
+        guided = autocast_model(model, bfloat16=False, y=y, w=w)(x, t)
+        torch.testing.assert_close(guided, (1 - w) * uncond + w * cond, rtol=1e-5, atol=1e-5)
+    assert torch.equal(autocast_model(model, bfloat16=False)(x, t), uncond)
+    plain = make_tiny_unet()
+    with torch.no_grad():
+        assert torch.equal(autocast_model(plain, bfloat16=False, y=y, w=3.0)(x, t), plain(x, t))
+    assert class_labels(12).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert class_labels(3, 7).tolist() == [7, 7, 7]
+
+
+def test_shared_wrapper_makes_one_bfloat16_copy_per_model():
+    from tests.conftest import make_tiny_unet
+
+    from genlib.diffusion import cached_autocast_model, class_labels, shared_bfloat16_weights
+
+    model = make_tiny_unet(num_classes=10)
+    x, t = torch.randn(2, 1, 28, 28), _t(5, 2)
+    a, b = cached_autocast_model(model, True, class_labels(2)), cached_autocast_model(model, True, class_labels(2, 4))
+    assert shared_bfloat16_weights(model) is shared_bfloat16_weights(model)
+    assert torch.equal(a(x, t), autocast_model(model, True, class_labels(2))(x, t))
+    assert not torch.equal(a(x, t), b(x, t))  # the labels reach the shared copy
+
+
+def test_guidance_commutes_with_the_target_conversion():
+    """Guiding the v output and converting equals guiding the converted eps (and x0_hat): at fixed (x_t, t) the
+    conversion is affine and the guidance weights (1 - w) + w sum to 1, so the sampler may guide whatever the net
+    predicts."""
+    D = GaussianDiffusion(schedule="cosine", target="v")
+    g = torch.Generator().manual_seed(4)
+    xt, v_cond, v_uncond = torch.randn(3, 5, 1, 28, 28, generator=g, dtype=torch.float64)
+    t, w = torch.tensor([0, 200, 500, 800, 999]), 2.5
+    eps_g, x0_g = D.to_eps_x0(xt, t, (1 - w) * v_uncond + w * v_cond)
+    (eps_c, x0_c), (eps_u, x0_u) = D.to_eps_x0(xt, t, v_cond), D.to_eps_x0(xt, t, v_uncond)
+    torch.testing.assert_close(eps_g, (1 - w) * eps_u + w * eps_c)
+    torch.testing.assert_close(x0_g, (1 - w) * x0_u + w * x0_c)

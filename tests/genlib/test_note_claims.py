@@ -120,20 +120,27 @@ def test_cosine_schedule_facts_of_section_10():
     assert math.log(snr[0] / snr[499]) == pytest.approx(10, abs=0.2)
 
 
-def test_ddpm_recipe_figures_match_the_benchmarks():
-    """Section 10's "now" figures are the ones the benchmarks wrote: the Compare board's DDPM rows (FID to one
-    decimal, IS to two) and benchmarks/quality.py's ancestral-1000 and DDIM-50 rows with their ratio."""
+def test_ddpm_conditional_figures_match_the_benchmarks():
+    """Section 11's "now" figures are the ones the benchmarks wrote, in both languages: the Compare board's DDPM rows
+    and benchmarks/quality.py's rows (FID to one decimal, IS to two), the DDIM-50 / ancestral-1000 ratio and the
+    null-label row."""
     results = ROOT / "benchmarks" / "results"
     rows = {r["label"]: r for r in json.loads((results / "compare.json").read_text())["rows"] if r["model"] == "ddpm"}
     quality = json.loads((results / "quality.json").read_text())["models"]
     note = {lang: (ROOT / "notes" / lang / "ddpm.md").read_text(encoding="utf-8") for lang in ("en", "zh")}
-    for label, text in (("DDIM-10", "DDIM-10"), ("DDIM-50", "DDIM-50"), ("DDIM-50, η = 1", "DDIM-50, \\( \\eta = 1 \\)")):
-        fid, is_ = f"{rows[label]['fid']:.1f}", f"{rows[label]['is']:.2f}"
-        assert f"| {text} |" in note["en"] and fid in note["en"] and is_ in note["en"] and fid in note["zh"]
-    anc, ddim = quality["ancestral-1000:bfloat16"], quality["ddim-50:bfloat16"]
-    for text in note.values():
-        assert f"FID {anc['fid']:.1f}" in text and f"IS {anc['is']:.2f}" in text and f"FID {ddim['fid']:.1f}" in text
-        assert f"{ddim['fid'] / anc['fid']:.2f}" in text
+    for lang, text in note.items():
+        section = text[text.index("## 11.") :]
+        for label in ("DDIM-10", "DDIM-50", "DDIM-50, η = 1"):
+            assert f"{rows[label]['fid']:.1f} | " in section and f"{rows[label]['is']:.2f} |" in section, (lang, label)
+        for config in ("ddim-50:bfloat16", "ancestral-1000:bfloat16"):
+            q = quality[config]
+            assert f"{q['fid']:.1f} | " in section and f"{q['is']:.2f} |" in section, (lang, config)
+        anc, ddim, null = (quality[k] for k in ("ancestral-1000:bfloat16", "ddim-50:bfloat16", "ddim-50:bfloat16:w=0"))
+        assert f"{ddim['fid'] / anc['fid']:.2f}" in section
+        for q in (null, quality["ddim-50:bfloat16:w=1.25"]):
+            assert f"FID {q['fid']:.1f}" in section and f"IS {q['is']:.2f}" in section
+        m = json.loads((ROOT / "weights" / "ddpm" / "metrics.json").read_text())
+        assert f"{m['wall_time_s'] / 60:.0f}" in section and m["p_uncond"] == 0.1 and m["unet"]["num_classes"] == 10
 
 
 def test_score_note_recipe_table_is_the_benchmark_file():

@@ -21,7 +21,9 @@ def test_ddpm_smoke_run_writes_a_loadable_checkpoint(tmp_path, tiny_data):
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "metrics.json", "model.safetensors"]
     model = hub.load_from(out, "ddpm")
     assert model(torch.zeros(1, 1, 28, 28), torch.tensor([5])).shape == (1, 1, 28, 28)
+    assert model.num_classes == 10  # class-conditional, with the null label 10 learned by label dropout
     m = json.loads((out / "metrics.json").read_text())
+    assert m["p_uncond"] == 0.1 and m["unet"]["num_classes"] == 10
     assert m["epochs"] == 1 and m["steps"] == 4 and m["dataset"] == "mnist" and m["wall_time_s"] > 0
     assert m["loss_curve"][-1][0] == 4 and m["final"]["test_loss_ema"] > 0
     card = (out / "README.md").read_text()
