@@ -550,7 +550,8 @@ def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int 
     """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) from x_T ~ N(0, I) drawn with `seed`
     (the same starting noise as the flow's draw with that seed), the network under bfloat16 autocast, sampled with
     `process` (default: the shipped ddpm's, trained_process()); a class-conditional net gets the balanced labels
-    class_labels(n) and guidance scale w, as the flow's draw does."""
+    class_labels(n) and guidance scale w, as the flow's draw does. The bfloat16 copy is made once per model object
+    (the board's live rows call this per request with the app's loaded model)."""
     process = process or trained_process("ddpm")
-    eps = autocast_model(model, bfloat16, y=class_labels(n), w=w)
+    eps = autocast_model(model, bfloat16, y=class_labels(n), w=w, shared=True)
     return process.sample(eps, n, sampler=sampler, steps=steps, eta=eta, seed=seed)
