@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from genlib.flow import cfg_field
-from genlib.sampling import Step
+from genlib.sampling import Step, class_labels  # noqa: F401 (class_labels: part of this module's API)
 
 EpsModel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # eps_theta(x_t, t)
 
@@ -537,12 +537,6 @@ def cached_autocast_model(model: nn.Module, bfloat16: bool = True, y: torch.Tens
                           w: float = 1.0) -> EpsModel:
     """autocast_model for a loaded model the app shares between requests: its bfloat16 copy is made once."""
     return autocast_model(model, bfloat16, y, w, shared=True)
-
-
-def class_labels(n: int, digit: int | None = None) -> torch.Tensor:
-    """Labels (n,) for class-conditional sampling: 0, 1, ..., 9, 0, ... (balanced, as the flow tab draws) or all
-    `digit`."""
-    return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % 10
 
 
 def draw(model: nn.Module, n: int, seed: int, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,

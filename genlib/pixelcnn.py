@@ -27,7 +27,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from genlib.sampling import Step
+from genlib.sampling import Step, class_labels
 
 H = W = 28
 
@@ -111,14 +111,21 @@ class GatedResNet(nn.Module):
     """x + a * sigmoid(b) with [a, b] = conv(concat_elu(conv(concat_elu(x)) + nin(concat_elu(aux)))).
     `conv` is a causal conv class (or None for 1x1 convolutions)."""
 
-    def __init__(self, c: int, conv=DownShiftedConv2d, k=(2, 3), aux_channels: int = 0, dropout: float = 0.0):
+    def __init__(self, c: int, conv=DownShiftedConv2d, k=(2, 3), aux_channels: int = 0, dropout: float = 0.0,
+                 num_classes: int = 0):
         super().__init__()
         make = (lambda ci, co: conv(ci, co, k)) if conv is not None else nin
         self.conv1, self.conv2 = make(2 * c, c), make(2 * c, 2 * c)
         self.aux = nin(2 * aux_channels, c) if aux_channels else None
         self.dropout = nn.Dropout(dropout)
+        # class conditioning (PixelCNN++'s h): a learned vector per class added to both halves [a, b] before the gate,
+        # the same at every pixel. Zero at the start, so a conditional net warm-started from an unconditional one
+        # begins as exactly that net.
+        self.cond = nn.Embedding(num_classes, 2 * c) if num_classes else None
+        if self.cond is not None:
+            nn.init.zeros_(self.cond.weight)
 
-    def forward(self, x, aux=None, state: StripState | None = None, key: str = ""):
+    def forward(self, x, aux=None, state: StripState | None = None, key: str = "", y: torch.Tensor | None = None):
         def conv(layer, h, name):
             return layer(h, state, key + name) if isinstance(layer, DownShiftedConv2d) else layer(h)
 
@@ -126,7 +133,10 @@ class GatedResNet(nn.Module):
         if self.aux is not None:
             h = h + self.aux(concat_elu(aux))
         h = self.dropout(concat_elu(h))
-        a, b = conv(self.conv2, h, "c2").chunk(2, dim=1)
+        ab = conv(self.conv2, h, "c2")  # (B, 2C, h, w)
+        if self.cond is not None:
+            ab = ab + self.cond(y)[:, :, None, None]  # (B, 2C) -> every pixel
+        a, b = ab.chunk(2, dim=1)
         return x + a * torch.sigmoid(b)  # the gate
 
 
@@ -192,22 +202,27 @@ def strictly_causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor)
 class PixelSNAIL(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["pixelcnn", "pixelsnail", "genlib"],
                  license="mit"):
     """Shift-based causal conv streams (u, ul), gated residual blocks, causal attention after each block, and
-    a discretised logistic mixture head with `n_mix` components. `attention=False` gives the plain shift stack."""
+    a discretised logistic mixture head with `n_mix` components. `attention=False` gives the plain shift stack.
+    `num_classes` > 0: a class-conditional model p(x | y), y a LongTensor (B,) in [0, num_classes) given to every
+    forward pass (every gated block adds its class vector); p(x) = sum_y p(y) p(x | y) with p(y) uniform."""
 
     def __init__(self, channels: int = 32, n_blocks: int = 2, n_res: int = 2, n_mix: int = 5, attention: bool = True,
-                 d_k: int = 16, d_v: int = 32, dropout: float = 0.0):
+                 d_k: int = 16, d_v: int = 32, dropout: float = 0.0, num_classes: int = 0):
         super().__init__()
-        c, self.n_mix, self.attention = channels, n_mix, attention
+        c, self.n_mix, self.attention, self.num_classes = channels, n_mix, attention, num_classes
+        k = num_classes
         c_in = 1 + 3  # the pixel, a ones channel (tells zero padding from a pixel whose value is 0) and two position channels
         self.u_init = DownShiftedConv2d(c_in, c, (2, 3))
         self.ul_init_up, self.ul_init_left = DownShiftedConv2d(c_in, c, (1, 3)), DownRightShiftedConv2d(c_in, c, (2, 1))
-        self.u_res = nn.ModuleList(GatedResNet(c, DownShiftedConv2d, (2, 3), dropout=dropout) for _ in range(n_blocks * n_res))
-        self.ul_res = nn.ModuleList(GatedResNet(c, DownRightShiftedConv2d, (2, 2), aux_channels=c, dropout=dropout)
-                                    for _ in range(n_blocks * n_res))
+        self.u_res = nn.ModuleList(GatedResNet(c, DownShiftedConv2d, (2, 3), dropout=dropout, num_classes=k)
+                                   for _ in range(n_blocks * n_res))
+        self.ul_res = nn.ModuleList(GatedResNet(c, DownRightShiftedConv2d, (2, 2), aux_channels=c, dropout=dropout,
+                                                num_classes=k) for _ in range(n_blocks * n_res))
         self.n_res = n_res
         if attention:
             self.attn = nn.ModuleList(CausalAttention(c, c_in + c, d_k, d_v) for _ in range(n_blocks))
-            self.attn_res = nn.ModuleList(GatedResNet(c, None, aux_channels=d_v, dropout=dropout) for _ in range(n_blocks))
+            self.attn_res = nn.ModuleList(GatedResNet(c, None, aux_channels=d_v, dropout=dropout, num_classes=k)
+                                          for _ in range(n_blocks))
         self.head = nin(c, 3 * n_mix)
 
     @staticmethod
@@ -218,29 +233,50 @@ class PixelSNAIL(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["
         cols = (torch.arange(w, dtype=x.dtype) / W - 0.5).view(1, 1, 1, w).expand(B, 1, h, w)
         return torch.cat([x, torch.ones_like(x), rows, cols], dim=1)
 
-    def u_stream(self, x_in, state: StripState | None = None) -> list[torch.Tensor]:
+    def check_labels(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """y as this model needs it: None for an unconditional model, else a LongTensor (n,) in [0, num_classes)."""
+        if not self.num_classes:
+            return None
+        if y is None:
+            raise ValueError("this PixelSNAIL is class-conditional: give labels y")
+        y = torch.as_tensor(y, dtype=torch.long).reshape(-1)
+        if y.shape != (n,) or bool(((y < 0) | (y >= self.num_classes)).any()):
+            raise ValueError(f"labels must be {n} integers in [0, {self.num_classes})")
+        return y
+
+    def u_stream(self, x_in, state: StripState | None = None, y: torch.Tensor | None = None) -> list[torch.Tensor]:
         """The stream that sees only the rows above: one activation per residual block."""
         u = _down_shift_strip(self.u_init(x_in, state, "u0"), state, "u0s")
         us = []
         for i, block in enumerate(self.u_res):
-            u = block(u, state=state, key=f"u{i}")
+            u = block(u, state=state, key=f"u{i}", y=y)
             us.append(u)
         return us
 
-    def forward(self, x: torch.Tensor, state: StripState | None = None, us: list[torch.Tensor] | None = None):
+    def forward(self, x: torch.Tensor, state: StripState | None = None, us: list[torch.Tensor] | None = None,
+                y: torch.Tensor | None = None):
         """Mixture parameters for every pixel of x (B, 1, h, W): (B, 3 n_mix, h, W) = logits, means, log-scales.
-        With `state`, x is a strip of rows starting at state.row0; `us` reuses a u stream computed for it."""
+        With `state`, x is a strip of rows starting at state.row0; `us` reuses a u stream computed for it.
+        y (B,): the class labels of a class-conditional model (ignored by an unconditional one)."""
+        y = self.check_labels(y, x.shape[0])
         x_in = self.background(x, state.row0 if state is not None else 0)
-        us = us if us is not None else self.u_stream(x_in, state)
+        us = us if us is not None else self.u_stream(x_in, state, y)
         ul = (_down_shift_strip(self.ul_init_up(x_in, state, "l0"), state, "l0s")
               + right_shift(self.ul_init_left(x_in, state, "l1")))
         for i, block in enumerate(self.ul_res):
-            ul = block(ul, aux=us[i], state=state, key=f"l{i}")
+            ul = block(ul, aux=us[i], state=state, key=f"l{i}", y=y)
             if self.attention and (i + 1) % self.n_res == 0:
                 j = i // self.n_res
                 a = self.attn[j](ul, torch.cat([x_in, ul], 1), state, f"a{j}")
-                ul = self.attn_res[j](ul, aux=a)
+                ul = self.attn_res[j](ul, aux=a, y=y)
         return self.head(F.elu(ul))
+
+    def class_vectors(self, y: torch.Tensor | None) -> dict:
+        """Each gated block's class vector for labels y: module name -> (B, 2C) ({} for an unconditional model);
+        the column cursor adds them where forward() does."""
+        if y is None:
+            return {}
+        return {name: mod.cond(y) for name, mod in self.named_modules() if isinstance(mod, GatedResNet)}
 
 
 class MaskedConv2d(nn.Conv2d):
@@ -327,23 +363,29 @@ def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator
 
 
 # ---- sampling ------------------------------------------------------------------------------------------
-def _validate(temperature: float):
+def _validate(model: PixelSNAIL, temperature: float, n: int, y) -> torch.Tensor | None:
+    """Check the temperature; the labels to draw with: y, or 0-9 in turn (class_labels) for a conditional model
+    given none, None for an unconditional one."""
     if not temperature > 0:
         raise ValueError("temperature must be positive")
+    if model.num_classes and y is None:
+        y = class_labels(n)
+    return model.check_labels(y, n)
 
 
 @torch.no_grad()
 def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
-                 keep_rows: int = 0, dtype=torch.float32):
+                 keep_rows: int = 0, dtype=torch.float32, y: torch.Tensor | None = None):
     """Pixel by pixel, running the whole network on the whole image each time (784 full passes). Yields (row, image)
-    after each completed row as a genlib.sampling.Step (t = the row; x is the same tensor each time, filled in place: clone it to keep a frame). `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest."""
-    _validate(temperature)
+    after each completed row as a genlib.sampling.Step (t = the row; x is the same tensor each time, filled in place: clone it to keep a frame). `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest.
+    y (n,): the labels of a class-conditional model (default 0-9 in turn): x ~ p(x | y)."""
+    y = _validate(model, temperature, n, y)
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
     for r in range(keep_rows, H):
         for c in range(W):
-            params = model(x)[:, :, r, c]
+            params = model(x, y=y)[:, :, r, c]
             x[:, 0, r, c] = sample_pixel(params, model.n_mix, temperature, g)
         yield Step(r - keep_rows + 1, H - keep_rows, x, r)
 
@@ -377,8 +419,10 @@ class ColumnCursor:
     (r, c' < c) this cursor has already computed. A (2, 2) down-right-shifted conv at (r, c) is one matrix product
     over its 2 x 2 input patch: rows r - 1 and r, columns c - 1 and c. Expects a model with folded weight norm."""
 
-    def __init__(self, model: "PixelSNAIL", lin: dict, x_in: torch.Tensor, r: int, cache: dict, us: list[torch.Tensor]):
+    def __init__(self, model: "PixelSNAIL", lin: dict, x_in: torch.Tensor, r: int, cache: dict, us: list[torch.Tensor],
+                 class_vectors: dict | None = None):
         self.m, self.lin, self.x_in, self.r, self.us = model, lin, x_in, r, us  # x_in (B, 4, 1, W): channel 0 filled as we go
+        self.cond = class_vectors or {}  # PixelSNAIL.class_vectors(y)
         B = x_in.shape[0]
         if (model.ul_init_left.kh, model.ul_init_left.kw) != (2, 1) or any((b.conv1.kh, b.conv1.kw) != (2, 2) for b in model.ul_res):
             raise ValueError("ColumnCursor expects the ul stream's (2, 1) and (2, 2) down-right-shifted kernels")
@@ -426,6 +470,8 @@ class ColumnCursor:
         h2 = concat_elu(h)
         ab = (self._mm(prefix + ".conv2.conv", self._patch(i_key + "c2", c, h2)) if i_key
               else self._mm(prefix + ".conv2", h2))
+        if prefix in self.cond:
+            ab = ab + self.cond[prefix]
         a, b = ab.chunk(2, dim=1)
         return x + a * torch.sigmoid(b)
 
@@ -459,46 +505,48 @@ class ColumnCursor:
 
 @torch.no_grad()
 def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
-                  keep_rows: int = 0, dtype=torch.float32, per_pixel: str = "column"):
+                  keep_rows: int = 0, dtype=torch.float32, per_pixel: str = "column", y: torch.Tensor | None = None):
     """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with caches.
     Per row: the u stream runs once (it does not depend on the row's own pixels); then per pixel (r, c) the
     `ColumnCursor` computes every layer at that one position from the caches; each finished row is run once
     more as a strip to fill the caches for the next. per_pixel="row": run the whole 1-row strip through the
     network for every pixel instead (the first version; simpler, about 4x slower in benchmarks/pixelcnn.py)."""
-    _validate(temperature)
+    y = _validate(model, temperature, n, y)
     if per_pixel not in ("column", "row"):
         raise ValueError("per_pixel must be 'column' or 'row'")
     model = fold_weight_norm(model)
     lin = linear_layers(model)
+    class_vectors = model.class_vectors(y)  # each gated block's vector for these labels, once per request
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
     cache: dict = {}
     if keep_rows:  # the kept rows, as one strip, fill the caches
         state = StripState(0)
-        model(x[:, :, :keep_rows], state)
+        model(x[:, :, :keep_rows], state, y=y)
         cache = state.next
     for r in range(keep_rows, H):
         row = x[:, :, r : r + 1]
         x_in = model.background(row, r)  # (n, 4, 1, W); its channel 0 is the row, filled in below
-        us = model.u_stream(x_in, StripState(r, prev=cache))  # independent of row r's pixels
-        cursor = ColumnCursor(model, lin, x_in, r, cache, us) if per_pixel == "column" else None
+        us = model.u_stream(x_in, StripState(r, prev=cache), y)  # independent of row r's pixels
+        cursor = ColumnCursor(model, lin, x_in, r, cache, us, class_vectors) if per_pixel == "column" else None
         for c in range(W):
             if cursor is not None:
                 params = cursor.params_at(c)
             else:
-                params = model(row, StripState(r, prev=cache), us=us)[:, :, 0, c]
+                params = model(row, StripState(r, prev=cache), us=us, y=y)[:, :, 0, c]
             value = sample_pixel(params, model.n_mix, temperature, g)
             row[:, 0, 0, c] = value
             x_in[:, 0, 0, c] = value
         state = StripState(r, prev=cache)
-        model(row, state)  # the finished row: its last inputs and keys/values become the cache
+        model(row, state, y=y)  # the finished row: its last inputs and keys/values become the cache
         cache = state.next
         yield Step(r - keep_rows + 1, H - keep_rows, x, r)
 
 
 def draw(model: PixelSNAIL, n: int, seed: int, temperature: float = 1.0) -> torch.Tensor:
-    """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) in [-1, 1] by the exact cached sampler."""
+    """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) in [-1, 1] by the exact cached sampler;
+    a class-conditional model draws labels 0-9 in turn, as the DDPM's and the flow's draws do."""
     for step in sample_cached(model, n, temperature, seed):
         pass
     return step.x

@@ -31,3 +31,9 @@ class Step:
     @property
     def last(self) -> bool:
         return self.index == self.total
+
+
+def class_labels(n: int, digit: int | None = None) -> torch.Tensor:
+    """Labels (n,) for class-conditional sampling: 0, 1, ..., 9, 0, ... (balanced, as the flow tab draws) or all
+    `digit`. The DDPM, the flow and the PixelSNAIL draw with these."""
+    return torch.full((n,), digit, dtype=torch.long) if digit is not None else torch.arange(n) % 10

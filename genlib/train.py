@@ -218,6 +218,16 @@ def _run_length(metrics: dict) -> str:
     return f"{metrics['epochs']} epochs, {metrics['steps']} steps"
 
 
+def _warm_start_line(metrics: dict) -> str:
+    """The card's line for a run that started from another trained model (metrics["init"], e.g. `pixelcnn`)."""
+    init = metrics.get("init")
+    if not init:
+        return ""
+    total = (metrics["wall_time_s"] + (init.get("wall_time_s") or 0)) / 60
+    return (f"It started from the weights of `{init['from']}` (sha256 {init['sha256'][:12]}…), trained by "
+            f"`{init['command']}` in {(init.get('wall_time_s') or 0) / 60:.1f} minutes: {total:.1f} minutes in all.\n")
+
+
 def write_model_card(out: Path, spec: registry.ModelSpec, metrics: dict, repo_id: str | None) -> None:
     name = spec.name
     final = "\n".join(f"| {k} | {v} |" for k, v in _flatten(metrics["final"]).items())
@@ -235,7 +245,7 @@ tags: [genlib, {name}, {metrics['dataset']}]
 
 {repo_line}Trained by `{metrics['command']}` on {metrics['hardware']} in {metrics['wall_time_s'] / 60:.1f} minutes
 ({_run_length(metrics)} of batch {metrics['batch_size']}, seed {metrics['seed']}).
-The weights are an EMA copy where the model has one; `metrics.json` holds the loss curve.
+{_warm_start_line(metrics)}The weights are an EMA copy where the model has one; `metrics.json` holds the loss curve.
 
 | metric | value |
 |---|---|
