@@ -2,7 +2,10 @@
 and with the strip cache in the same run (and whether they drew the same images), the cached sampler's
 per-pixel step as one position per layer vs a whole 1-row strip (interleaved runs), training wall time; one
 training step with the fused causal attention vs the boolean mask (interleaved); sample quality at T = 1, 0.9, 0.8
-(the project classifier's IS on n samples with a bootstrap spread, FID against the 10,000 test images).
+(the project classifier's IS on n samples with a bootstrap spread, FID against the 10,000 test images). The shipped
+model is class-conditional (issue 18): its bits/dim is -log2 p(x) / 784 with the label summed out (and, beside it,
+given the true label); its samples are drawn with labels 0-9 in turn, and the unconditional model it was warm-started
+from (`pixelcnn_uncond`) is sampled in the same run at T = 1 for comparison.
 Writes benchmarks/results/pixelcnn.json.
 
     python benchmarks/pixelcnn.py [--runs 3] [--n 1000] [--data-dir ../shared/data]
@@ -72,17 +75,22 @@ def sample_quality(model, clf, f_test, n: int, temperatures, batch: int = 250, b
     from genlib import pixelcnn as px
     from genlib.metrics import classifier_outputs, fid_from_features, inception_score
 
+    from genlib.sampling import class_labels
+
     out = {}
     for T in temperatures:
         t0 = time.perf_counter()
         x = torch.cat([px.draw(model, min(batch, n - i), seed=10_000 + i, temperature=T) for i in range(0, n, batch)])
         wall = time.perf_counter() - t0
+        y = torch.cat([class_labels(min(batch, n - i)) for i in range(0, n, batch)])  # the labels draw() used
         f, probs = classifier_outputs(clf, x)
         g = torch.Generator().manual_seed(0)
         boots = [inception_score(probs[torch.randint(n, (n,), generator=g)], 1)[0] for _ in range(boot)]
         out[f"T={T}"] = {"is": round(inception_score(probs, 1)[0], 3), "is_bootstrap_std": round(statistics.pstdev(boots), 3),
                          "fid": round(fid_from_features(f, f_test), 2), "sampling_wall_s": round(wall, 1),
                          "class_histogram": torch.bincount(probs.argmax(1), minlength=10).tolist()}
+        if model.num_classes:  # how often the classifier reads the digit the sample was drawn for
+            out[f"T={T}"]["label_agreement"] = round((probs.argmax(1) == y).float().mean().item(), 4)
         print(T, out[f"T={T}"], flush=True)
     return {"n": n, "bootstrap_resamples": boot, "reference": "MNIST test set (10,000 images)", "temperatures": out}
 
@@ -99,12 +107,17 @@ def main() -> None:
     from genlib import data, hub, registry
     from genlib import pixelcnn as px
     from genlib.metrics import classifier_outputs
-    from genlib.recipes.pixelcnn import mean_bits_per_dim
+    from genlib.recipes.pixelcnn import mean_bits_per_dim, mixture_bits_per_dim
 
     torch.set_num_threads(os.cpu_count() or 1)
     model = hub.load("pixelcnn")
-    x_test, _ = data.load("mnist", "test", args.data_dir)
-    bpd = {"float32": mean_bits_per_dim(model, x_test, amp=False), "bfloat16": mean_bits_per_dim(model, x_test, amp=True)}
+    x_test, y_test = data.load("mnist", "test", args.data_dir)
+    if model.num_classes:  # -log2 p(x) / D, p(x) = (1/10) sum_y p(x | y): one pass per class
+        bpd = {"float32": mixture_bits_per_dim(model, x_test, amp=False),
+               "bfloat16": mixture_bits_per_dim(model, x_test, amp=True),
+               "given_label_float32": mean_bits_per_dim(model, x_test, amp=False, y=y_test)}
+    else:
+        bpd = {"float32": mean_bits_per_dim(model, x_test, amp=False), "bfloat16": mean_bits_per_dim(model, x_test, amp=True)}
     print("bits/dim", bpd, flush=True)
 
     def last(gen):  # the final image of a sampler's steps
@@ -128,7 +141,12 @@ def main() -> None:
     clf = hub.load("cnn")
     f_test, _ = classifier_outputs(clf, x_test)
     quality = sample_quality(model, clf, f_test, args.n, (1.0, 0.9, 0.8))
-    metrics = json.loads((ROOT / "weights" / "pixelcnn" / "metrics.json").read_text())
+    baseline = {}
+    if model.num_classes:  # the unconditional start, same seeds, same run
+        baseline = sample_quality(hub.load("pixelcnn_uncond"), clf, f_test, args.n, (1.0,))
+        baseline["model"] = "pixelcnn_uncond"
+    metrics = hub.load_metrics("pixelcnn")
+    init = metrics.get("init", {})
     out = {"command": "python benchmarks/pixelcnn.py " + " ".join(sys.argv[1:]),
            "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads, torch {torch.__version__}",
            "test_images": len(x_test), "test_bits_per_dim": {k: round(v, 4) for k, v in bpd.items()},
@@ -142,6 +160,11 @@ def main() -> None:
            "training_wall_s": metrics["wall_time_s"], "training_command": metrics["command"], "epochs": metrics["epochs"],
            "steps": metrics["steps"], "final_train_bpd": metrics["final"]["train_bpd_last"],
            "training_step": train_step, "samples": quality}
+    if init:  # the warm start: the run before, and the two together
+        out["init"] = {"from": init["from"], "command": init["command"], "wall_time_s": init["wall_time_s"],
+                       "epochs": init["epochs"], "total_wall_s": round(init["wall_time_s"] + metrics["wall_time_s"], 1)}
+    if baseline:
+        out["samples_uncond"] = baseline
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pixelcnn.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))

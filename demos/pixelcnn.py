@@ -17,6 +17,7 @@ import torch
 from demos import ui
 from genlib import data
 from genlib import pixelcnn as px
+from genlib.sampling import class_labels
 
 TAB_ID = "pixelcnn"
 TITLE = "pixelcnn_title"
@@ -25,6 +26,7 @@ MAX_N = 16
 MAX_COMPLETIONS = 8
 T_MIN, T_MAX = 0.1, 2.0
 VIEWERS = ["masked", "shift", "pixelsnail"]
+DIGITS = ["all"] + [str(k) for k in range(10)]  # labels to sample: 0-9 in turn, or one digit
 
 ui.add_strings(
     en={
@@ -37,6 +39,7 @@ ui.add_strings(
         "pixelcnn_seed": "Seed",
         "pixelcnn_n": "Samples",
         "pixelcnn_sample_btn": "Sample",
+        "pixelcnn_digit": "Class y to draw", "pixelcnn_digit_all": "0–9 in turn", "pixelcnn_arg_digit": "class",
         "pixelcnn_grid": "Samples (filled in row by row)",
         "pixelcnn_complete_h": "### 2 · Complete a digit from its top rows",
         "pixelcnn_keep": "Rows to keep",
@@ -53,7 +56,9 @@ ui.add_strings(
         "pixelcnn_arg_completions": "completions", "pixelcnn_arg_model": "model", "pixelcnn_arg_row": "row",
         "pixelcnn_arg_column": "column",
         "pixelcnn_msg_row": "row {row}/{rows}",
-        "pixelcnn_msg_sample_head": "T = {T:g}, seed {seed}",
+        "pixelcnn_msg_sample_head": "T = {T:g}, seed {seed}, {labels}",
+        "pixelcnn_msg_labels_all": "labels 0–9 in turn", "pixelcnn_msg_labels_digit": "label {digit}",
+        "pixelcnn_msg_posterior": "p(y | kept rows): {top}; each completion draws its y from it",
         "pixelcnn_msg_not_28": "The digit must be a 28×28 image: pick one or use a drawing.",
         "pixelcnn_msg_complete_head": "{keep} rows kept, T = {T:g}, seed {seed}",
         "pixelcnn_msg_influence": "pixel ({r}, {c}) is number {i} in raster order: {earlier} of the {i} earlier pixels "
@@ -64,6 +69,9 @@ ui.add_strings(
         "pixelcnn_msg_training": "Weights: `{src}` · {epochs} epochs ({steps} steps) in {minutes:.1f} min on {hardware} · "
                                  "**test bits/dim {bpd:.4f}** on all {images} MNIST test images (anchors: RealNVP 1.06, "
                                  "Glow 1.05, FFJORD 0.99)",
+        "pixelcnn_msg_training_cond": " · −log₂ p(x) with the label summed out; {given:.4f} given the true label",
+        "pixelcnn_msg_training_init": " · started from `{name}` ({init_epochs} epochs, {init_minutes:.1f} min): "
+                                      "{total:.1f} min in all",
     },
     zh={
         "pixelcnn_title": "PixelCNN / PixelSNAIL",
@@ -75,6 +83,7 @@ ui.add_strings(
         "pixelcnn_seed": "随机种子",
         "pixelcnn_n": "样本数",
         "pixelcnn_sample_btn": "采样",
+        "pixelcnn_digit": "要画的类别 y", "pixelcnn_digit_all": "0–9 轮流", "pixelcnn_arg_digit": "类别",
         "pixelcnn_grid": "样本（逐行填充）",
         "pixelcnn_complete_h": "### 2 · 根据上面几行补全数字",
         "pixelcnn_keep": "保留的行数",
@@ -91,7 +100,9 @@ ui.add_strings(
         "pixelcnn_arg_completions": "补全数量", "pixelcnn_arg_model": "模型", "pixelcnn_arg_row": "行",
         "pixelcnn_arg_column": "列",
         "pixelcnn_msg_row": "第 {row}/{rows} 行",
-        "pixelcnn_msg_sample_head": "T = {T:g}，随机种子 {seed}",
+        "pixelcnn_msg_sample_head": "T = {T:g}，随机种子 {seed}，{labels}",
+        "pixelcnn_msg_labels_all": "标签 0–9 轮流", "pixelcnn_msg_labels_digit": "标签 {digit}",
+        "pixelcnn_msg_posterior": "p(y | 保留的行)：{top}；每个补全从中抽取自己的 y",
         "pixelcnn_msg_not_28": "数字必须是 28×28 的图像：请选一个数字或使用手写。",
         "pixelcnn_msg_complete_head": "保留 {keep} 行，T = {T:g}，随机种子 {seed}",
         "pixelcnn_msg_influence": "像素 ({r}, {c}) 在光栅顺序中排第 {i}：前面 {i} 个像素中有 {earlier} 个影响它",
@@ -101,6 +112,8 @@ ui.add_strings(
         "pixelcnn_msg_training": "权重：`{src}` · 训练 {epochs} 轮（{steps} 步），用时 {minutes:.1f} 分钟，硬件 {hardware} · "
                                  "**测试集 bits/dim {bpd:.4f}**，在全部 {images} 张 MNIST 测试图像上（参照：RealNVP 1.06，"
                                  "Glow 1.05，FFJORD 0.99）",
+        "pixelcnn_msg_training_cond": " · 对标签求和后的 −log₂ p(x)；给定真实标签时为 {given:.4f}",
+        "pixelcnn_msg_training_init": " · 从 `{name}` 开始（{init_epochs} 轮，{init_minutes:.1f} 分钟）：共 {total:.1f} 分钟",
     },
 )
 
@@ -114,8 +127,19 @@ def _rows(step) -> str:
 
 
 # ---- 1. sampling ----------------------------------------------------------------------------------------
-def sample(temperature=1.0, n=16, seed=0):
-    """n samples at temperature T, streaming the grid after every row -> (grid, status)."""
+def _labels(model, digit, n: int, c: ui.Clamped):
+    """(labels (n,) or None for an unconditional model, what the status line says about them)."""
+    digit = c.choice("pixelcnn_arg_digit", str(digit), DIGITS, "all")
+    if not model.num_classes:
+        return None, ""
+    if digit == "all":
+        return class_labels(n), ui.say("pixelcnn_msg_labels_all")
+    return class_labels(n, int(digit)), ui.say("pixelcnn_msg_labels_digit", digit=digit)
+
+
+def sample(temperature=1.0, n=16, seed=0, digit="all"):
+    """n samples at temperature T, streaming the grid after every row -> (grid, status). The class-conditional
+    model draws x ~ p(x | y) for the labels `digit` asks for ("all": 0-9 in turn, "0".."9")."""
     model, msg = _load()
     if model is None:
         yield None, ui.message(msg, "error")
@@ -124,17 +148,31 @@ def sample(temperature=1.0, n=16, seed=0):
     T = c.float("pixelcnn_arg_temperature", temperature, T_MIN, T_MAX, 1.0)
     n = c.int("pixelcnn_arg_samples", n, 1, MAX_N, 16)
     seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
+    y, labels = _labels(model, digit, n, c)
     nrow = int(np.ceil(np.sqrt(n)))
-    steps = px.sample_cached(model, n, T, seed)
-    yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),), ui.say("pixelcnn_msg_sample_head", T=T, seed=seed), c,
+    steps = px.sample_cached(model, n, T, seed, y=y)
+    yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),),
+                         ui.say("pixelcnn_msg_sample_head", T=T, seed=seed, labels=labels), c,
                          frames=px.H,
                          where=_rows, threads=1)  # one thread per row: the per-pixel ops gain nothing from two
 
 
 # ---- 2. completion ------------------------------------------------------------------------------------------
+def completion_labels(model, x0: torch.Tensor, keep: int, n: int, seed: int):
+    """(labels (n,) or None, status text) for completing x0 (1, 1, H, W) from its top `keep` rows. A conditional
+    model gives each completion its own y ~ p(y | kept rows) (px.class_posterior, Bayes' rule): drawing y, then the
+    rest given y, is a draw from p(rest | kept rows) of p(x) = sum_y p(y) p(x | y), with no label asked for."""
+    if not model.num_classes:
+        return None, ""
+    post = px.class_posterior(model, x0, keep)[0]  # (K,)
+    y = torch.multinomial(post, n, replacement=True, generator=torch.Generator().manual_seed(seed))
+    top = torch.argsort(post, descending=True)[:3]
+    return y, ui.say("pixelcnn_msg_posterior", top=", ".join(f"{k} ({100 * post[k]:.0f} %)" for k in top.tolist()))
+
+
 def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     """Keep the top `keep` rows of the digit and sample the rest `n` times; streams (sheet, status): the first
-    column is the digit with the hidden rows blanked, then the completions."""
+    column is the digit with the hidden rows blanked, then the completions (each with y ~ p(y | kept rows))."""
     model, msg = _load()
     if model is None:
         yield None, ui.message(msg, "error")
@@ -151,9 +189,10 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     x0 = data.to_model_range(digit[None]).expand(n, -1, -1, -1)  # (n, 1, 28, 28)
     given = x0[:1].clone()
     given[:, :, keep:] = -1.0
-    steps = px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep)
-    yield from ui.stream(steps, lambda step: (ui.sheet(torch.cat([given, step.x]), n + 1),),
-                         ui.say("pixelcnn_msg_complete_head", keep=keep, T=T, seed=seed), c, frames=px.H, where=_rows,
+    y, posterior = completion_labels(model, x0[:1], keep, n, seed)
+    steps = px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep, y=y)
+    head = ui.say("pixelcnn_msg_complete_head", keep=keep, T=T, seed=seed) + (f" · {posterior}" if posterior else "")
+    yield from ui.stream(steps, lambda step: (ui.sheet(torch.cat([given, step.x]), n + 1),), head, c, frames=px.H, where=_rows,
                          threads=1)
 
 
@@ -179,8 +218,11 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
     r, col_ = c.int("pixelcnn_arg_row", row, 0, px.H - 1, 14), c.int("pixelcnn_arg_column", col, 0, px.W - 1, 14)
     digit = ui.sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     x = data.to_model_range(digit[None]).double().requires_grad_(True)
+    model = viewer_model(kind)
     with torch.enable_grad():  # whatever grad mode the server's worker thread is in
-        out = viewer_model(kind)(x)
+        # a conditional PixelSNAIL gets label 0: the label enters every pixel alike, so which pixels can influence a
+        # pixel does not depend on it
+        out = model(x, y=class_labels(1, 0)) if getattr(model, "num_classes", 0) else model(x)
         proj = torch.randn(out.shape[1], dtype=out.dtype, generator=torch.Generator().manual_seed(1))
         (grad,) = torch.autograd.grad(out[0, :, r, col_] @ proj, x)
     g = grad[0, 0].abs().numpy()
@@ -207,9 +249,16 @@ def influence(kind="pixelsnail", row=14, col=14, digit=None):
 
 # ---- training record ---------------------------------------------------------------------------------------
 def describe_training(m: dict, src: str) -> str:
-    return ui.say("pixelcnn_msg_training", src=src, epochs=m["epochs"], steps=m["steps"], minutes=m["wall_time_s"] / 60,
+    text = ui.say("pixelcnn_msg_training", src=src, epochs=m["epochs"], steps=m["steps"], minutes=m["wall_time_s"] / 60,
                   hardware=ui.hardware(m["hardware"]), bpd=m["final"]["test_bits_per_dim_ema"],
                   images=m["final"]["test_images"])
+    if "test_bits_per_dim_given_label_ema" in m["final"]:
+        text += ui.say("pixelcnn_msg_training_cond", given=m["final"]["test_bits_per_dim_given_label_ema"])
+    if m.get("init"):
+        init = m["init"]
+        text += ui.say("pixelcnn_msg_training_init", name=init["from"], init_epochs=init["epochs"],
+                       init_minutes=init["wall_time_s"] / 60, total=(init["wall_time_s"] + m["wall_time_s"]) / 60)
+    return text
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------
@@ -218,6 +267,8 @@ def build() -> gr.Markdown:
         gr.Markdown(ui.t("pixelcnn_sample_h"))
         temperature = gr.Slider(T_MIN, T_MAX, value=1.0, step=0.05, label=ui.t("pixelcnn_temperature"),
                                 elem_id="pixelcnn-temperature")
+        digit = gr.Dropdown([(ui.t("pixelcnn_digit_all"), d) if d == "all" else (d, d) for d in DIGITS], value="all",
+                            label=ui.t("pixelcnn_digit"), elem_id="pixelcnn-digit")
         n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_N)
         grid = ui.pixels("pixelcnn_grid", 300, elem_id="pixelcnn-grid")
         sample_status = ui.status_line()
@@ -239,10 +290,10 @@ def build() -> gr.Markdown:
         infl_img = ui.pixels("pixelcnn_influence", 280, elem_id="pixelcnn-influence")
         infl_status = ui.status_line(elem_id="pixelcnn-influence-status")
 
-        ui.share_link(TAB_ID, {"temperature": temperature, "n": n, "seed": seed}, primary=sample_btn)
+        ui.share_link(TAB_ID, {"temperature": temperature, "n": n, "seed": seed, "digit": digit}, primary=sample_btn)
         ui.training_panel("pixelcnn", describe_training, "pixelcnn_loss", y="bits/dim")
 
-    sample_btn.click(sample, [temperature, n, seed], [grid, sample_status], api_name="pixelcnn_sample", **ui.SAMPLER)
+    sample_btn.click(sample, [temperature, n, seed, digit], [grid, sample_status], api_name="pixelcnn_sample", **ui.SAMPLER)
     picker.wire("pixelcnn_pick_digit", "pixelcnn_use_drawing")
     complete_btn.click(complete, [picker.digit, keep, n_comp, temperature, seed], [comp_grid, comp_status],
                        api_name="pixelcnn_complete", **ui.SAMPLER)

@@ -362,6 +362,21 @@ def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator
     return VALUES.to(params.dtype)[idx]
 
 
+@torch.no_grad()
+def class_posterior(model: PixelSNAIL, x: torch.Tensor, rows: int = H) -> torch.Tensor:
+    """p(y | the top `rows` rows of x) for a class-conditional model by Bayes' rule with the uniform prior p(y):
+    softmax over y of log p(x_top | y) = sum of log p(x_i | x_<i, y) over the pixels i in those rows (the causal
+    model needs nothing below them). x (B, 1, H, W) -> (B, K); rows = 0 gives the prior."""
+    K, B = model.num_classes, x.shape[0]
+    if not K:
+        raise ValueError("class_posterior needs a class-conditional model")
+    y = torch.arange(K).repeat_interleave(B)  # (K B,): every image with every label
+    xs = x.repeat(K, 1, 1, 1)
+    log_px = discretized_logistic_log_prob(xs, model(xs, y=y).float(), model.n_mix)  # (K B, H, W)
+    log_top = log_px[:, :rows].flatten(1).sum(1).view(K, B).t()  # (B, K): log p(x_top | y)
+    return torch.softmax(log_top, dim=1)
+
+
 # ---- sampling ------------------------------------------------------------------------------------------
 def _validate(model: PixelSNAIL, temperature: float, n: int, y) -> torch.Tensor | None:
     """Check the temperature; the labels to draw with: y, or 0-9 in turn (class_labels) for a conditional model

@@ -247,8 +247,12 @@ def test_pixelcnn_endpoints(client):
     for bad, match in ((0, "less than minimum value 0.1"), (-1, "less than minimum value 0.1"), (1e6, "greater than maximum value 2")):
         with pytest.raises(AppError, match=match):
             client.predict(bad, 2, 0, api_name="/pixelcnn_sample")
+    grid, status = client.predict(1.0, 2, 5, "3", api_name="/pixelcnn_sample")
+    assert "label 3" in status and "row 28/28 ✓" in status
+    with pytest.raises(AppError, match="not in the list of choices"):
+        client.predict(1.0, 2, 5, "eleven", api_name="/pixelcnn_sample")
     sheet, status = client.predict(26, 2, 1.0, 0, api_name="/pixelcnn_complete")
-    assert "26 rows kept" in status and "✓" in status
+    assert "26 rows kept" in status and "✓" in status and "p(y | kept rows)" in status
     with pytest.raises(AppError, match="greater than maximum value 27"):
         client.predict(40, 2, 1.0, 0, api_name="/pixelcnn_complete")
     img, status = client.predict("masked", 20, 10, api_name="/pixelcnn_influence")

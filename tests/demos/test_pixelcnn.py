@@ -24,6 +24,66 @@ def tiny_pixelsnail(tmp_path, monkeypatch):
     tab.viewer_model.cache_clear()
 
 
+@pytest.fixture
+def tiny_conditional(tmp_path, monkeypatch):
+    """A tiny class-conditional PixelSNAIL (random class vectors) as `pixelcnn`, with a warm-start record."""
+    torch.manual_seed(0)
+    model = PixelSNAIL(channels=8, n_blocks=1, n_res=1, n_mix=2, d_k=4, d_v=8, num_classes=10)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if ".cond." in name:
+                p.normal_(0.0, 2.0)
+    model.save_pretrained(tmp_path / "pixelcnn")
+    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    hub.clear_cache()
+    tab.viewer_model.cache_clear()
+    yield tmp_path
+    hub.clear_cache()
+    tab.viewer_model.cache_clear()
+
+
+def test_conditional_sampling_draws_the_chosen_class(tiny_conditional):
+    grid, status = list(tab.sample(1.0, 4, 2, "7"))[-1]
+    assert "label 7" in status and "✓" in status
+    all_grid, status = list(tab.sample(1.0, 4, 2, "all"))[-1]
+    assert "labels 0–9 in turn" in status and not np.array_equal(grid, all_grid)
+    assert np.array_equal(grid, list(tab.sample(1.0, 4, 2, 7))[-1][0])  # a number from the API or a share link
+    _, status = list(tab.sample(1.0, 2, 2, "eleven"))[-1]
+    assert "class: 'eleven'" in status and "labels 0–9 in turn" in status
+
+
+def test_completion_draws_each_label_from_the_posterior_of_the_kept_rows(tiny_conditional):
+    digit = ui.sample_digits()[0][3]
+    frames = list(tab.complete(digit, 24, 3, 1.0, 0))
+    sheet, status = frames[-1]
+    assert len(frames) == 4 and "p(y | kept rows):" in status and status.count("%") == 3 and "✓" in status
+    assert np.array_equal(sheet[2:2 + 24, 32:60], digit[:24])
+    model = tab._load()[0]
+    x0 = torch.from_numpy(digit).float()[None, None] / 127.5 - 1
+    y, text = tab.completion_labels(model, x0, 24, 5, seed=0)
+    assert y.shape == (5,) and torch.equal(y, tab.completion_labels(model, x0, 24, 5, seed=0)[0])
+    top = torch.argsort(__import__("genlib.pixelcnn", fromlist=["x"]).class_posterior(model, x0, 24)[0], descending=True)
+    assert text.split(": ", 1)[1].startswith(f"{top[0].item()} (")
+    _, text = tab.completion_labels(model, x0, 0, 2, seed=0)  # nothing kept: the uniform prior
+    assert "10 %" in text
+
+
+def test_training_record_of_a_warm_started_conditional_model():
+    m = {"epochs": 3, "steps": 2811, "wall_time_s": 1500.0, "hardware": "x86_64 CPU, 2 threads",
+         "final": {"test_bits_per_dim_ema": 1.0301, "test_bits_per_dim_given_label_ema": 1.0312, "test_images": 10000},
+         "init": {"from": "pixelcnn_uncond", "epochs": 16, "wall_time_s": 7643.1}}
+    text = tab.describe_training(m, "local")
+    assert "1.0301" in text and "1.0312 given the true label" in text
+    assert "started from `pixelcnn_uncond` (16 epochs, 127.4 min): 152.4 min in all" in text
+
+
+@pytest.mark.parametrize("kind", ["pixelsnail", "shift"])
+def test_influence_of_a_conditional_model_is_causal(tiny_conditional, kind):
+    img, status = tab.influence(kind, 12, 20)
+    assert "later pixels with influence: 0." in status
+
+
 def test_sample_streams_row_by_row(tiny_pixelsnail):
     frames = list(tab.sample(0.8, 4, 2))
     assert len(frames) == 28 and "row 1/28" in frames[0][1] and "✓" in frames[-1][1]

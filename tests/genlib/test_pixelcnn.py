@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -196,23 +197,120 @@ def test_folded_weight_norm_gives_the_same_outputs_and_leaves_the_model_alone():
     assert torch.nn.utils.parametrize.is_parametrized(model.head, "weight")
 
 
-@pytest.mark.parametrize("n_res", [1, 2])
-def test_column_cursor_equals_the_full_forward_at_every_pixel(n_res):
-    """The cached sampler's per-pixel step: every layer at one position from the caches = the full forward pass."""
-    model = px.fold_weight_norm(_model(n_blocks=2, n_res=n_res))
-    x, lin = _image(2), px.linear_layers(model)
+def _conditional(seed=0, **kw):
+    """A class-conditional model whose class vectors are random (a trained one's are not zero)."""
+    model = _model(seed, num_classes=10, **kw)
     with torch.no_grad():
-        full = model(x)  # (2, 9, 28, 28)
+        for block in model.modules():
+            if isinstance(block, px.GatedResNet):
+                block.cond.weight.normal_(0.0, 0.5)
+    return model
+
+
+def test_gated_resnet_adds_the_class_vector_before_the_gate():
+    torch.manual_seed(0)
+    block = px.GatedResNet(4, None, num_classes=3).double()
+    torch.nn.init.normal_(block.cond.weight)
+    x, y = torch.randn(2, 4, 3, 3, dtype=D64), torch.tensor([2, 0])
+    h = px.concat_elu(block.conv1(px.concat_elu(x)))
+    a, b = (block.conv2(h) + block.cond.weight[y][:, :, None, None]).chunk(2, dim=1)
+    torch.testing.assert_close(block(x, y=y), x + a * torch.sigmoid(b))
+
+
+def test_a_fresh_conditional_net_is_the_unconditional_net_it_was_loaded_from():
+    """The warm start of the `pixelcnn` recipe: class vectors start at zero, so p(x | y) = p(x) for every y at first."""
+    base, x = _model(), _image(2)
+    cond = px.PixelSNAIL(**(dict(channels=8, n_blocks=2, n_res=1, n_mix=3, d_k=8, d_v=8, num_classes=10))).double().eval()
+    missing, unexpected = cond.load_state_dict(base.state_dict(), strict=False)
+    assert not unexpected and missing and all(".cond." in k for k in missing)
+    with torch.no_grad():
+        for y in (torch.tensor([0, 9]), torch.tensor([4, 4])):
+            torch.testing.assert_close(cond(x, y=y), base(x), atol=0, rtol=0)
+
+
+def test_labels_are_checked():
+    model, x = _conditional(), _image(2)
+    with pytest.raises(ValueError, match="class-conditional"):
+        model(x)
+    for bad in (torch.tensor([0, 10]), torch.tensor([-1, 2]), torch.tensor([1, 2, 3])):
+        with pytest.raises(ValueError, match=r"2 integers in \[0, 10\)"):
+            model(x, y=bad)
+    assert _model()(x, y=torch.tensor([3, 99])).shape == (2, 9, 28, 28)  # an unconditional net ignores labels
+
+
+def test_conditional_model_is_causal_and_uses_its_label():
+    model, x = _conditional(), _image(1)
+    for r, c in [(0, 0), (13, 14), (27, 27)]:
+        flat = _influence(lambda v: model(v, y=torch.tensor([7])), x, r, c).flatten()
+        assert (flat[r * px.W + c:] == 0).all(), f"pixel {(r, c)} sees itself or the future"
+    with torch.no_grad():
+        assert not torch.allclose(model(x, y=torch.tensor([7])), model(x, y=torch.tensor([2])))
+
+
+@pytest.mark.parametrize("n_res,conditional", [(1, False), (2, False), (1, True)])
+def test_column_cursor_equals_the_full_forward_at_every_pixel(n_res, conditional):
+    """The cached sampler's per-pixel step: every layer at one position from the caches = the full forward pass."""
+    model = px.fold_weight_norm((_conditional if conditional else _model)(n_blocks=2, n_res=n_res))
+    x, lin = _image(2), px.linear_layers(model)
+    y = torch.tensor([3, 8]) if conditional else None
+    vectors = model.class_vectors(y)
+    with torch.no_grad():
+        full = model(x, y=y)  # (2, 9, 28, 28)
         cache = {}
         for r in range(px.H):
             x_in = model.background(x[:, :, r:r + 1], r)
-            us = model.u_stream(x_in, px.StripState(r, prev=cache))
-            cursor = px.ColumnCursor(model, lin, x_in, r, cache, us)
+            us = model.u_stream(x_in, px.StripState(r, prev=cache), y)
+            cursor = px.ColumnCursor(model, lin, x_in, r, cache, us, vectors)
             for c in range(px.W):
                 torch.testing.assert_close(cursor.params_at(c), full[:, :, r, c], atol=1e-10, rtol=0)
             state = px.StripState(r, prev=cache)
-            model(x[:, :, r:r + 1], state)
+            model(x[:, :, r:r + 1], state, y=y)
             cache = state.next
+
+
+def test_conditional_cached_sampling_equals_naive_and_follows_the_label():
+    model = _conditional(n_blocks=1, n_res=1)
+    y = torch.tensor([1, 6])
+    naive = list(px.sample_naive(model, 2, 1.0, seed=3, dtype=D64, y=y))[-1].x
+    cached = list(px.sample_cached(model, 2, 1.0, seed=3, dtype=D64, y=y))[-1].x
+    assert torch.equal(naive, cached)
+    default = list(px.sample_cached(model, 2, 1.0, seed=3, dtype=D64))[-1].x  # no labels given: 0, 1 (0-9 in turn)
+    assert torch.equal(default, list(px.sample_cached(model, 2, 1.0, seed=3, dtype=D64, y=torch.tensor([0, 1])))[-1].x)
+    assert not torch.equal(default, cached)
+    start = _image(2, seed=5)
+    kept = list(px.sample_cached(model, 2, 1.0, seed=1, start=start, keep_rows=26, dtype=D64, y=y))[-1].x
+    assert torch.equal(kept, list(px.sample_naive(model, 2, 1.0, seed=1, start=start, keep_rows=26, dtype=D64, y=y))[-1].x)
+
+
+def test_class_posterior_is_bayes_rule_with_a_uniform_prior():
+    model, x = _conditional(), _image(2, seed=4)
+    with torch.no_grad():
+        log_p = torch.stack([px.discretized_logistic_log_prob(x, model(x, y=torch.full((2,), k)), model.n_mix)
+                             for k in range(10)], 1)  # (2, 10, H, W): log p(x_i | x_<i, y = k)
+    for rows in (0, 1, 13, 28):
+        log_top = log_p[:, :, :rows].flatten(2).sum(2)  # log p(top rows | y)
+        expected = torch.exp(log_top - torch.logsumexp(log_top, 1, keepdim=True))  # p(y) = 1/10 cancels
+        torch.testing.assert_close(px.class_posterior(model, x, rows), expected, atol=1e-12, rtol=1e-9)
+    torch.testing.assert_close(px.class_posterior(model, x, 0), torch.full((2, 10), 0.1, dtype=D64))
+    with pytest.raises(ValueError, match="class-conditional"):
+        px.class_posterior(_model(), x)
+
+
+def test_mixture_bits_per_dim_sums_the_label_out():
+    """-log2 p(x) / D with p(x) = (1/10) sum_y p(x | y), against scipy's logsumexp over the per-label likelihoods."""
+    from scipy.special import logsumexp
+
+    from genlib.recipes.pixelcnn import image_bits_per_dim, image_mixture_bits_per_dim, mixture_bits_per_dim
+
+    model, x = _conditional(), _image(3, seed=6)
+    D = 784
+    nats = np.stack([image_bits_per_dim(model, x, amp=False, y=torch.full((3,), k)).detach().numpy() * D * math.log(2)
+                     for k in range(10)], 1)  # (3, 10): -log p(x | y = k)
+    expected = -(logsumexp(-nats, axis=1) - math.log(10)) / (D * math.log(2))
+    got = image_mixture_bits_per_dim(model, x, amp=False).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert (got <= nats.min(1) / (D * math.log(2)) + math.log2(10) / D + 1e-12).all()  # at most log2(10)/D above the best label
+    assert mixture_bits_per_dim(model, x, batch=2, amp=False) == pytest.approx(expected.mean(), rel=1e-12)
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
