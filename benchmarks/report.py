@@ -313,11 +313,16 @@ def pixelcnn_section(pc: dict) -> list[str]:
             + (", −log₂ p(x) / 784 with p(x) = (1/10) Σ_y p(x | y)" if "given_label_float32" in bpd else "") + " | "
             f"{bpd['float32']} / {bpd['bfloat16']} | ≤ 1.05 (issue 18): {verdict(bpd['float32'] <= 1.05)} "
             "(RealNVP 1.06, Glow 1.05, FFJORD 0.99) |",
-            *([f"| test bits/dim given the true label, −log₂ p(x | y) / 784 (float32) | {bpd['given_label_float32']} | |"]
-              if "given_label_float32" in bpd else []),
+            *([f"| test bits/dim given the true label, −log₂ p(x | y) / 784 (float32) | {bpd['given_label_float32']} | |",
+               f"| test bits/dim with no label, −log₂ p(x | ∅) / 784 (float32; the net behind guidance) | "
+               f"{bpd['no_label_float32']} | |"] if "given_label_float32" in bpd else []),
             *_pixelcnn_quality_rows(pc),
             f"| 16 samples, naive loop (784 full passes; {s['naive_runs']} run) | {s['naive_s']} s | |",
-            f"| 16 samples, cached sampler: strip caches + column cursor (median of {s['cached_runs']}) | {s['cached_median_s']} s | ≤ 2 s: {verdict(s['cached_median_s'] <= 2.0)} |",
+            *([f"| 16 samples, cached sampler: strip caches + column cursor (median of {s['cached_runs']}) | {s['cached_median_s']} s | ≤ 2 s: {verdict(s['cached_median_s'] <= 2.0)} |"]
+              if "guided_median_s" not in s else
+              [f"| 16 samples, cached sampler: strip caches + column cursor, w = 1 (median of {s['cached_runs']}) | {s['cached_median_s']} s | |",
+               f"| 16 samples as the tab draws them by default: guidance w = {s['guided_w']:g}, a batch of 32 (median of {s['cached_runs']}, interleaved) | "
+               f"{s['guided_median_s']} s | ≤ 2 s: {verdict(s['guided_median_s'] <= 2.0)} |"]),
             f"| speed-up, same run | {s['speed_up']}× | ≥ 10×: {verdict(s['speed_up'] >= 10)} |",
             *([f"| per-pixel step: one position per layer (`ColumnCursor`) vs the whole 1-row strip (`per_pixel=\"row\"`), "
                f"interleaved, median of {s['cached_runs']} each | {s['cursor_speed_up']}× ({s['row_strip_median_s']} s → "
@@ -349,13 +354,18 @@ def _pixelcnn_quality_rows(pc: dict) -> list[str]:
     if "samples" not in pc:
         return []
     q, rows = pc["samples"], []
-    labels = ", labels 0–9 in turn" if any("label_agreement" in r for r in q["temperatures"].values()) else ""
+    labels = (f", labels 0–9 in turn, w = {q.get('w', 1.0):g}" if any("label_agreement" in r for r in q["temperatures"].values())
+              else "")
     for name, r in q["temperatures"].items():
         target = (f"≥ 8.5 (issue 18): {verdict(r['is'] >= 8.5 and q['n'] >= 500)}" if name == "T=1.0" else "reported")
         agree = f"; read as their label: {r['label_agreement']:.1%}" if "label_agreement" in r else ""
         rows.append(f"| samples at {name.replace('=', ' = ')}, n = {q['n']} (exact cached sampler{labels}): classifier IS ± "
                     f"bootstrap sd ({q['bootstrap_resamples']} resamples), FID vs test | {r['is']} ± "
                     f"{r['is_bootstrap_std']}, FID {r['fid']}{agree} | {target} |")
+    for name, r in pc.get("samples_guidance", {}).get("guidance", {}).items():
+        agree = f"; read as their label: {r['label_agreement']:.1%}" if "label_agreement" in r else ""
+        rows.append(f"| samples at T = 1, guidance {name.replace('=', ' = ')}, n = {pc['samples_guidance']['n']}: IS ± "
+                    f"bootstrap sd, FID | {r['is']} ± {r['is_bootstrap_std']}, FID {r['fid']}{agree} | reported |")
     if "samples_uncond" in pc:
         b = pc["samples_uncond"]
         r = b["temperatures"]["T=1.0"]

@@ -251,7 +251,7 @@ def default_choices() -> list[str]:
     """One setting per model: the first live setting of each (e.g. DDIM-10 would be first; DDIM-50 is preferred)."""
     chosen: dict[str, str] = {}
     for s in live_settings():
-        if s.model not in chosen or s.label in ("DDIM-50", "w = 1, Euler-20", "T = 1"):
+        if s.model not in chosen or s.label in ("DDIM-50", "w = 1, Euler-20", "T = 1, w = 2.5"):
             chosen[s.model] = s.key
     return list(chosen.values())
 

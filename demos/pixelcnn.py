@@ -27,6 +27,10 @@ MAX_COMPLETIONS = 8
 T_MIN, T_MAX = 0.1, 2.0
 VIEWERS = ["masked", "shift", "pixelsnail"]
 DIGITS = ["all"] + [str(k) for k in range(10)]  # labels to sample: 0-9 in turn, or one digit
+MAX_W = 5.0
+# guidance scale (1 = plain p(x | y)): the best IS at T = 1 among w = 1, 1.5, 2, 2.5, 3 on seeds the benchmark does
+# not use (issue 18; the note's section 11)
+W_DEFAULT = 2.5
 
 ui.add_strings(
     en={
@@ -40,6 +44,7 @@ ui.add_strings(
         "pixelcnn_n": "Samples",
         "pixelcnn_sample_btn": "Sample",
         "pixelcnn_digit": "Class y to draw", "pixelcnn_digit_all": "0–9 in turn", "pixelcnn_arg_digit": "class",
+        "pixelcnn_w": "Guidance scale w (1 = p(x | y), 0 = no label)", "pixelcnn_arg_w": "guidance scale w",
         "pixelcnn_grid": "Samples (filled in row by row)",
         "pixelcnn_complete_h": "### 2 · Complete a digit from its top rows",
         "pixelcnn_keep": "Rows to keep",
@@ -57,7 +62,7 @@ ui.add_strings(
         "pixelcnn_arg_column": "column",
         "pixelcnn_msg_row": "row {row}/{rows}",
         "pixelcnn_msg_sample_head": "T = {T:g}, seed {seed}, {labels}",
-        "pixelcnn_msg_labels_all": "labels 0–9 in turn", "pixelcnn_msg_labels_digit": "label {digit}",
+        "pixelcnn_msg_labels_all": "labels 0–9 in turn, w = {w:g}", "pixelcnn_msg_labels_digit": "label {digit}, w = {w:g}",
         "pixelcnn_msg_posterior": "p(y | kept rows): {top}; each completion draws its y from it",
         "pixelcnn_msg_not_28": "The digit must be a 28×28 image: pick one or use a drawing.",
         "pixelcnn_msg_complete_head": "{keep} rows kept, T = {T:g}, seed {seed}",
@@ -84,6 +89,7 @@ ui.add_strings(
         "pixelcnn_n": "样本数",
         "pixelcnn_sample_btn": "采样",
         "pixelcnn_digit": "要画的类别 y", "pixelcnn_digit_all": "0–9 轮流", "pixelcnn_arg_digit": "类别",
+        "pixelcnn_w": "引导强度 w（1 = p(x | y)，0 = 无标签）", "pixelcnn_arg_w": "引导强度 w",
         "pixelcnn_grid": "样本（逐行填充）",
         "pixelcnn_complete_h": "### 2 · 根据上面几行补全数字",
         "pixelcnn_keep": "保留的行数",
@@ -101,7 +107,7 @@ ui.add_strings(
         "pixelcnn_arg_column": "列",
         "pixelcnn_msg_row": "第 {row}/{rows} 行",
         "pixelcnn_msg_sample_head": "T = {T:g}，随机种子 {seed}，{labels}",
-        "pixelcnn_msg_labels_all": "标签 0–9 轮流", "pixelcnn_msg_labels_digit": "标签 {digit}",
+        "pixelcnn_msg_labels_all": "标签 0–9 轮流，w = {w:g}", "pixelcnn_msg_labels_digit": "标签 {digit}，w = {w:g}",
         "pixelcnn_msg_posterior": "p(y | 保留的行)：{top}；每个补全从中抽取自己的 y",
         "pixelcnn_msg_not_28": "数字必须是 28×28 的图像：请选一个数字或使用手写。",
         "pixelcnn_msg_complete_head": "保留 {keep} 行，T = {T:g}，随机种子 {seed}",
@@ -127,19 +133,21 @@ def _rows(step) -> str:
 
 
 # ---- 1. sampling ----------------------------------------------------------------------------------------
-def _labels(model, digit, n: int, c: ui.Clamped):
-    """(labels (n,) or None for an unconditional model, what the status line says about them)."""
+def _labels(model, digit, w, n: int, c: ui.Clamped):
+    """(labels (n,) or None for an unconditional model, guidance scale w, what the status line says about them)."""
     digit = c.choice("pixelcnn_arg_digit", str(digit), DIGITS, "all")
+    w = c.float("pixelcnn_arg_w", w, 0.0, MAX_W, W_DEFAULT)
     if not model.num_classes:
-        return None, ""
+        return None, 1.0, ""
     if digit == "all":
-        return class_labels(n), ui.say("pixelcnn_msg_labels_all")
-    return class_labels(n, int(digit)), ui.say("pixelcnn_msg_labels_digit", digit=digit)
+        return class_labels(n), w, ui.say("pixelcnn_msg_labels_all", w=w)
+    return class_labels(n, int(digit)), w, ui.say("pixelcnn_msg_labels_digit", digit=digit, w=w)
 
 
-def sample(temperature=1.0, n=16, seed=0, digit="all"):
+def sample(temperature=1.0, n=16, seed=0, digit="all", w=W_DEFAULT):
     """n samples at temperature T, streaming the grid after every row -> (grid, status). The class-conditional
-    model draws x ~ p(x | y) for the labels `digit` asks for ("all": 0-9 in turn, "0".."9")."""
+    model draws x ~ p(x | y) for the labels `digit` asks for ("all": 0-9 in turn, "0".."9"), guided with scale w
+    (px.guided_distribution)."""
     model, msg = _load()
     if model is None:
         yield None, ui.message(msg, "error")
@@ -148,9 +156,9 @@ def sample(temperature=1.0, n=16, seed=0, digit="all"):
     T = c.float("pixelcnn_arg_temperature", temperature, T_MIN, T_MAX, 1.0)
     n = c.int("pixelcnn_arg_samples", n, 1, MAX_N, 16)
     seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
-    y, labels = _labels(model, digit, n, c)
+    y, w, labels = _labels(model, digit, w, n, c)
     nrow = int(np.ceil(np.sqrt(n)))
-    steps = px.sample_cached(model, n, T, seed, y=y)
+    steps = px.sample_cached(model, n, T, seed, y=y, w=w)
     yield from ui.stream(steps, lambda step: (ui.sheet(step.x, nrow),),
                          ui.say("pixelcnn_msg_sample_head", T=T, seed=seed, labels=labels), c,
                          frames=px.H,
@@ -170,9 +178,10 @@ def completion_labels(model, x0: torch.Tensor, keep: int, n: int, seed: int):
     return y, ui.say("pixelcnn_msg_posterior", top=", ".join(f"{k} ({100 * post[k]:.0f} %)" for k in top.tolist()))
 
 
-def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
+def complete(digit, keep=14, n=4, temperature=1.0, seed=0, w=W_DEFAULT):
     """Keep the top `keep` rows of the digit and sample the rest `n` times; streams (sheet, status): the first
-    column is the digit with the hidden rows blanked, then the completions (each with y ~ p(y | kept rows))."""
+    column is the digit with the hidden rows blanked, then the completions (each with y ~ p(y | kept rows), guided
+    with scale w)."""
     model, msg = _load()
     if model is None:
         yield None, ui.message(msg, "error")
@@ -182,6 +191,7 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     n = c.int("pixelcnn_arg_completions", n, 1, MAX_COMPLETIONS, 4)
     T = c.float("pixelcnn_arg_temperature", temperature, T_MIN, T_MAX, 1.0)
     seed = c.int("ui_arg_seed", seed, 0, 2**31 - 1, 0)
+    w = c.float("pixelcnn_arg_w", w, 0.0, MAX_W, W_DEFAULT)
     digit = ui.sample_digits()[0][0] if digit is None else np.asarray(digit, dtype=np.uint8)
     if digit.shape != (px.H, px.W):
         yield None, ui.message(ui.say("pixelcnn_msg_not_28"), "warn")
@@ -190,7 +200,7 @@ def complete(digit, keep=14, n=4, temperature=1.0, seed=0):
     given = x0[:1].clone()
     given[:, :, keep:] = -1.0
     y, posterior = completion_labels(model, x0[:1], keep, n, seed)
-    steps = px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep, y=y)
+    steps = px.sample_cached(model, n, T, seed, start=x0, keep_rows=keep, y=y, w=w)
     head = ui.say("pixelcnn_msg_complete_head", keep=keep, T=T, seed=seed) + (f" · {posterior}" if posterior else "")
     yield from ui.stream(steps, lambda step: (ui.sheet(torch.cat([given, step.x]), n + 1),), head, c, frames=px.H, where=_rows,
                          threads=1)
@@ -269,6 +279,7 @@ def build() -> gr.Markdown:
                                 elem_id="pixelcnn-temperature")
         digit = gr.Dropdown([(ui.t("pixelcnn_digit_all"), d) if d == "all" else (d, d) for d in DIGITS], value="all",
                             label=ui.t("pixelcnn_digit"), elem_id="pixelcnn-digit")
+        w = gr.Slider(0.0, MAX_W, value=W_DEFAULT, step=0.25, label=ui.t("pixelcnn_w"), elem_id="pixelcnn-w")
         n, seed, sample_btn = ui.sample_controls(TAB_ID, MAX_N)
         grid = ui.pixels("pixelcnn_grid", 300, elem_id="pixelcnn-grid")
         sample_status = ui.status_line()
@@ -290,12 +301,13 @@ def build() -> gr.Markdown:
         infl_img = ui.pixels("pixelcnn_influence", 280, elem_id="pixelcnn-influence")
         infl_status = ui.status_line(elem_id="pixelcnn-influence-status")
 
-        ui.share_link(TAB_ID, {"temperature": temperature, "n": n, "seed": seed, "digit": digit}, primary=sample_btn)
+        ui.share_link(TAB_ID, {"temperature": temperature, "n": n, "seed": seed, "digit": digit, "w": w},
+                      primary=sample_btn)
         ui.training_panel("pixelcnn", describe_training, "pixelcnn_loss", y="bits/dim")
 
-    sample_btn.click(sample, [temperature, n, seed, digit], [grid, sample_status], api_name="pixelcnn_sample", **ui.SAMPLER)
+    sample_btn.click(sample, [temperature, n, seed, digit, w], [grid, sample_status], api_name="pixelcnn_sample", **ui.SAMPLER)
     picker.wire("pixelcnn_pick_digit", "pixelcnn_use_drawing")
-    complete_btn.click(complete, [picker.digit, keep, n_comp, temperature, seed], [comp_grid, comp_status],
+    complete_btn.click(complete, [picker.digit, keep, n_comp, temperature, seed, w], [comp_grid, comp_status],
                        api_name="pixelcnn_complete", **ui.SAMPLER)
     gr.on(None, influence, [viewer, row, col], [infl_img, infl_status], api_name="pixelcnn_influence",
           show_progress="hidden", trigger_mode="always_last")

@@ -119,9 +119,9 @@ class GatedResNet(nn.Module):
         self.aux = nin(2 * aux_channels, c) if aux_channels else None
         self.dropout = nn.Dropout(dropout)
         # class conditioning (PixelCNN++'s h): a learned vector per class added to both halves [a, b] before the gate,
-        # the same at every pixel. Zero at the start, so a conditional net warm-started from an unconditional one
-        # begins as exactly that net.
-        self.cond = nn.Embedding(num_classes, 2 * c) if num_classes else None
+        # the same at every pixel; row num_classes is "no label" (trained by label dropout, used by guidance). Zero at
+        # the start, so a conditional net warm-started from an unconditional one begins as exactly that net.
+        self.cond = nn.Embedding(num_classes + 1, 2 * c) if num_classes else None
         if self.cond is not None:
             nn.init.zeros_(self.cond.weight)
 
@@ -203,8 +203,9 @@ class PixelSNAIL(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["
                  license="mit"):
     """Shift-based causal conv streams (u, ul), gated residual blocks, causal attention after each block, and
     a discretised logistic mixture head with `n_mix` components. `attention=False` gives the plain shift stack.
-    `num_classes` > 0: a class-conditional model p(x | y), y a LongTensor (B,) in [0, num_classes) given to every
-    forward pass (every gated block adds its class vector); p(x) = sum_y p(y) p(x | y) with p(y) uniform."""
+    `num_classes` > 0: a class-conditional model p(x | y), y a LongTensor (B,) in [0, num_classes] given to every
+    forward pass (every gated block adds its class vector); y = num_classes is "no label". p(x) = sum_y p(y) p(x | y)
+    with p(y) uniform over the classes."""
 
     def __init__(self, channels: int = 32, n_blocks: int = 2, n_res: int = 2, n_mix: int = 5, attention: bool = True,
                  d_k: int = 16, d_v: int = 32, dropout: float = 0.0, num_classes: int = 0):
@@ -234,14 +235,15 @@ class PixelSNAIL(nn.Module, PyTorchModelHubMixin, library_name="genlib", tags=["
         return torch.cat([x, torch.ones_like(x), rows, cols], dim=1)
 
     def check_labels(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
-        """y as this model needs it: None for an unconditional model, else a LongTensor (n,) in [0, num_classes)."""
+        """y as this model needs it: None for an unconditional model, else a LongTensor (n,) in [0, num_classes]
+        (num_classes: no label)."""
         if not self.num_classes:
             return None
         if y is None:
             raise ValueError("this PixelSNAIL is class-conditional: give labels y")
         y = torch.as_tensor(y, dtype=torch.long).reshape(-1)
-        if y.shape != (n,) or bool(((y < 0) | (y >= self.num_classes)).any()):
-            raise ValueError(f"labels must be {n} integers in [0, {self.num_classes})")
+        if y.shape != (n,) or bool(((y < 0) | (y > self.num_classes)).any()):
+            raise ValueError(f"labels must be {n} integers in [0, {self.num_classes}] ({self.num_classes}: no label)")
         return y
 
     def u_stream(self, x_in, state: StripState | None = None, y: torch.Tensor | None = None) -> list[torch.Tensor]:
@@ -352,10 +354,23 @@ def pixel_distribution(params: torch.Tensor, n_mix: int) -> torch.Tensor:
     return lp.view(-1, 256).softmax(-1)  # renormalise away rounding
 
 
-def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
+def guided_distribution(p: torch.Tensor, w: float) -> torch.Tensor:
+    """Classifier-free guidance of one pixel: p (2B, 256) holds B images given their labels, then the same B
+    images with no label; returns p_u^(1 - w) p_c^w renormalised (B, 256), i.e. log p_u + w (log p_c - log p_u) -
+    w = 1: the conditional, w = 0: no label, w > 1: towards what the label adds."""
+    log_p = torch.log(p.clamp_min(torch.finfo(p.dtype).tiny))
+    log_c, log_u = log_p.chunk(2)
+    return torch.softmax(log_u + w * (log_c - log_u), dim=-1)
+
+
+def sample_pixel(params: torch.Tensor, n_mix: int, temperature: float, generator: torch.Generator | None,
+                 w: float | None = None) -> torch.Tensor:
     """Draw one 8-bit value per image from p^(1/T) over the 256 values (T = 1: the model; T -> 0: the mode).
-    params (B, 3K) -> values in [-1, 1] (B,)."""
+    params (B, 3K) -> values in [-1, 1] (B,). With guidance scale w: params (2B, 3K) as in guided_distribution,
+    and the B values are drawn from the guided distribution (then sharpened by T)."""
     p = pixel_distribution(params, n_mix)
+    if w is not None:
+        p = guided_distribution(p, w)
     if temperature != 1.0:
         p = torch.softmax(torch.log(p.clamp_min(torch.finfo(p.dtype).tiny)) / temperature, dim=-1)
     idx = torch.multinomial(p, 1, generator=generator)[:, 0]
@@ -372,7 +387,7 @@ def class_posterior(model: PixelSNAIL, x: torch.Tensor, rows: int = H) -> torch.
         raise ValueError("class_posterior needs a class-conditional model")
     y = torch.arange(K).repeat_interleave(B)  # (K B,): every image with every label
     xs = x.repeat(K, 1, 1, 1)
-    log_px = discretized_logistic_log_prob(xs, model(xs, y=y).float(), model.n_mix)  # (K B, H, W)
+    log_px = discretized_logistic_log_prob(xs, model(xs, y=y), model.n_mix)  # (K B, H, W)
     log_top = log_px[:, :rows].flatten(1).sum(1).view(K, B).t()  # (B, K): log p(x_top | y)
     return torch.softmax(log_top, dim=1)
 
@@ -388,21 +403,35 @@ def _validate(model: PixelSNAIL, temperature: float, n: int, y) -> torch.Tensor 
     return model.check_labels(y, n)
 
 
+def _guidance(model: PixelSNAIL, y, w: float):
+    """(labels the network runs with, w for sample_pixel): unguided (y, None) when w = 1 or the model has no labels;
+    else the labels followed by n "no label"s, so one batch of 2n gives both distributions of every pixel."""
+    if not math.isfinite(w) or w < 0:
+        raise ValueError("the guidance scale w must be a finite number >= 0")
+    if y is None or w == 1.0:
+        return y, None
+    return torch.cat([y, torch.full_like(y, model.num_classes)]), w
+
+
 @torch.no_grad()
 def sample_naive(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
-                 keep_rows: int = 0, dtype=torch.float32, y: torch.Tensor | None = None):
+                 keep_rows: int = 0, dtype=torch.float32, y: torch.Tensor | None = None, w: float = 1.0):
     """Pixel by pixel, running the whole network on the whole image each time (784 full passes). Yields (row, image)
     after each completed row as a genlib.sampling.Step (t = the row; x is the same tensor each time, filled in place: clone it to keep a frame). `start` (n, 1, H, W) with `keep_rows` > 0: keep its top rows and complete the rest.
-    y (n,): the labels of a class-conditional model (default 0-9 in turn): x ~ p(x | y)."""
+    y (n,): the labels of a class-conditional model (default 0-9 in turn): x ~ p(x | y); w: the guidance scale
+    (guided_distribution; 1 = plain p(x | y))."""
     y = _validate(model, temperature, n, y)
+    y, gw = _guidance(model, y, w)
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
+    xs = x.repeat(2, 1, 1, 1) if gw is not None else x  # the network's batch: with guidance, each image twice
     for r in range(keep_rows, H):
         for c in range(W):
-            params = model(x, y=y)[:, :, r, c]
-            x[:, 0, r, c] = sample_pixel(params, model.n_mix, temperature, g)
-        yield Step(r - keep_rows + 1, H - keep_rows, x, r)
+            params = model(xs, y=y)[:, :, r, c]
+            value = sample_pixel(params, model.n_mix, temperature, g, gw)
+            xs[:, 0, r, c] = value.repeat(len(xs) // n)
+        yield Step(r - keep_rows + 1, H - keep_rows, xs[:n], r)
 
 
 def fold_weight_norm(model: nn.Module) -> nn.Module:
@@ -520,13 +549,15 @@ class ColumnCursor:
 
 @torch.no_grad()
 def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int = 0, start: torch.Tensor | None = None,
-                  keep_rows: int = 0, dtype=torch.float32, per_pixel: str = "column", y: torch.Tensor | None = None):
+                  keep_rows: int = 0, dtype=torch.float32, per_pixel: str = "column", y: torch.Tensor | None = None,
+                  w: float = 1.0):
     """The same samples as `sample_naive` (same seed, same random draws in the same order), computed with caches.
     Per row: the u stream runs once (it does not depend on the row's own pixels); then per pixel (r, c) the
     `ColumnCursor` computes every layer at that one position from the caches; each finished row is run once
     more as a strip to fill the caches for the next. per_pixel="row": run the whole 1-row strip through the
     network for every pixel instead (the first version; simpler, about 4x slower in benchmarks/pixelcnn.py)."""
     y = _validate(model, temperature, n, y)
+    y, gw = _guidance(model, y, w)
     if per_pixel not in ("column", "row"):
         raise ValueError("per_pixel must be 'column' or 'row'")
     model = fold_weight_norm(model)
@@ -535,6 +566,7 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
     g = torch.Generator().manual_seed(seed)
     x = torch.zeros(n, 1, H, W, dtype=dtype) if start is None else start.to(dtype).clone()
     x[:, :, keep_rows:] = 0
+    x = x.repeat(2, 1, 1, 1) if gw is not None else x  # the network's batch: with guidance, each image twice
     cache: dict = {}
     if keep_rows:  # the kept rows, as one strip, fill the caches
         state = StripState(0)
@@ -550,18 +582,18 @@ def sample_cached(model: PixelSNAIL, n: int, temperature: float = 1.0, seed: int
                 params = cursor.params_at(c)
             else:
                 params = model(row, StripState(r, prev=cache), us=us, y=y)[:, :, 0, c]
-            value = sample_pixel(params, model.n_mix, temperature, g)
+            value = sample_pixel(params, model.n_mix, temperature, g, gw).repeat(len(x) // n)
             row[:, 0, 0, c] = value
             x_in[:, 0, 0, c] = value
         state = StripState(r, prev=cache)
         model(row, state, y=y)  # the finished row: its last inputs and keys/values become the cache
         cache = state.next
-        yield Step(r - keep_rows + 1, H - keep_rows, x, r)
+        yield Step(r - keep_rows + 1, H - keep_rows, x[:n], r)
 
 
-def draw(model: PixelSNAIL, n: int, seed: int, temperature: float = 1.0) -> torch.Tensor:
+def draw(model: PixelSNAIL, n: int, seed: int, temperature: float = 1.0, w: float = 1.0) -> torch.Tensor:
     """The Compare board's entry (genlib.compare): n images (n, 1, 28, 28) in [-1, 1] by the exact cached sampler;
-    a class-conditional model draws labels 0-9 in turn, as the DDPM's and the flow's draws do."""
-    for step in sample_cached(model, n, temperature, seed):
+    a class-conditional model draws labels 0-9 in turn with guidance scale w, as the DDPM's and the flow's draws do."""
+    for step in sample_cached(model, n, temperature, seed, w=w):
         pass
     return step.x

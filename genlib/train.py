@@ -150,13 +150,26 @@ def lr_at(step: int, total: int, lr: float, warmup: int) -> float:
     return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def param_groups(model, lr_scales: dict[str, float] | None) -> list[dict]:
+    """AdamW parameter groups: parameters whose name contains a key of lr_scales get that multiple of the learning
+    rate ("scale"), the rest the rate itself (one group when lr_scales is empty)."""
+    groups = {key: [] for key in (lr_scales or {})}
+    rest = []
+    for name, p in model.named_parameters():
+        key = next((k for k in groups if k in name), None)
+        (groups[key] if key is not None else rest).append(p)
+    return [{"params": rest, "scale": 1.0}] + [{"params": ps, "scale": lr_scales[k]} for k, ps in groups.items() if ps]
+
+
 def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay: float = 0.0,
         clip: float | None = None, after_step=None, log_points: int = 200, schedule=None, betas=(0.9, 0.999),
-        eps: float = 1e-8) -> list[list[float]]:
+        eps: float = 1e-8, lr_scales: dict[str, float] | None = None) -> list[list[float]]:
     """The loop every model shares: AdamW, warm-up + cosine learning rate (or schedule(step) -> lr), optional
     gradient clipping, a tqdm bar, and a loss curve of `log_points` running means ([step, loss] pairs).
 
     loss_fn(idx) -> scalar loss for the training examples at `idx`; after_step(step) runs after each update.
+    lr_scales: {name part: multiple of the learning rate} for some parameters (param_groups), e.g. new embeddings in
+    a warm-started network.
 
     Under torchrun with N processes, every process draws the same shuffled batch (a permutation generator seeded
     alike on all ranks: the DistributedSampler of this index-based loop) and takes every N-th example of it; the
@@ -170,7 +183,7 @@ def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay:
     if size > 1:
         order = torch.Generator().manual_seed(args.seed)  # the same permutation on every rank
         g.manual_seed(args.seed + 1 + rank)  # different noise / augmentation per rank
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=weight_decay, betas=betas, eps=eps)
+    opt = torch.optim.AdamW(param_groups(model, lr_scales), lr=args.lr, weight_decay=weight_decay, betas=betas, eps=eps)
     total = (n_train // args.batch_size) * args.epochs
     curve, running, step = [], [], 0
     log_every = max(1, total // log_points)
@@ -178,8 +191,9 @@ def fit(model, loss_fn, n_train: int, args, g: torch.Generator, *, weight_decay:
         for _ in range(args.epochs):
             model.train()
             for idx in _batches(n_train, args.batch_size, order):
+                rate = schedule(step) if schedule else lr_at(step, total, args.lr, args.warmup)
                 for group in opt.param_groups:
-                    group["lr"] = schedule(step) if schedule else lr_at(step, total, args.lr, args.warmup)
+                    group["lr"] = rate * group["scale"]
                 loss = loss_fn(idx[rank::size])  # this process's 1/size of the batch
                 opt.zero_grad(set_to_none=True)
                 loss.backward()

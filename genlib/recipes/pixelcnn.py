@@ -26,9 +26,15 @@ def train(args, spec) -> RunResult:
     conditional = bool(spec.config.get("num_classes"))
 
     def loss_fn(idx):
-        return image_bits_per_dim(model, x_train[idx], args.amp, y=y_train[idx] if conditional else None).mean()
+        y = None
+        if conditional:
+            y = y_train[idx].clone()
+            y[torch.rand(len(idx), generator=g) < args.p_uncond] = model.num_classes  # label dropout: "no label"
+        return image_bits_per_dim(model, x_train[idx], args.amp, y=y).mean()
 
-    curve = fit(model, loss_fn, len(x_train), args, g, clip=1.0, after_step=ema_hook(ema, model, args.ema_decay))
+    scales = {".cond.": args.cond_lr_scale} if conditional else None  # the new class vectors learn faster
+    curve = fit(model, loss_fn, len(x_train), args, g, clip=1.0, after_step=ema_hook(ema, model, args.ema_decay),
+                lr_scales=scales)
     final = {"train_bpd_last": curve[-1][1] if curve else None, "test_images": len(x_test)}
     if conditional:  # the figure comparable with an unconditional model is -log p(x), the label summed out
         final["test_bits_per_dim_ema"] = mixture_bits_per_dim(ema, x_test, amp=args.amp)
@@ -37,6 +43,10 @@ def train(args, spec) -> RunResult:
         final["test_bits_per_dim_ema"] = mean_bits_per_dim(ema, x_test, amp=args.amp)
     metrics = {"amp_bfloat16": args.amp, "ema_decay": args.ema_decay, "pixelsnail": spec.config, "loss_curve": curve,
                "final": final}
+    if conditional:
+        metrics["cond_lr_scale"], metrics["p_uncond"] = args.cond_lr_scale, args.p_uncond
+        final["test_bits_per_dim_no_label_ema"] = mean_bits_per_dim(
+            ema, x_test, amp=args.amp, y=torch.full((len(x_test),), model.num_classes))
     if start:
         metrics["init"] = start
     return RunResult(ema, metrics)

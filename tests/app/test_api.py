@@ -247,8 +247,10 @@ def test_pixelcnn_endpoints(client):
     for bad, match in ((0, "less than minimum value 0.1"), (-1, "less than minimum value 0.1"), (1e6, "greater than maximum value 2")):
         with pytest.raises(AppError, match=match):
             client.predict(bad, 2, 0, api_name="/pixelcnn_sample")
-    grid, status = client.predict(1.0, 2, 5, "3", api_name="/pixelcnn_sample")
-    assert "label 3" in status and "row 28/28 ✓" in status
+    grid, status = client.predict(1.0, 2, 5, "3", 2.0, api_name="/pixelcnn_sample")
+    assert "label 3, w = 2" in status and "row 28/28 ✓" in status
+    with pytest.raises(AppError, match="greater than maximum value 5"):
+        client.predict(1.0, 2, 5, "3", 6.0, api_name="/pixelcnn_sample")
     with pytest.raises(AppError, match="not in the list of choices"):
         client.predict(1.0, 2, 5, "eleven", api_name="/pixelcnn_sample")
     sheet, status = client.predict(26, 2, 1.0, 0, api_name="/pixelcnn_complete")

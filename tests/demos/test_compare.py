@@ -92,5 +92,5 @@ def test_zh_status_has_no_english():
 
 def test_default_choices_are_one_live_setting_per_model():
     chosen = compare.default_choices()
-    assert "ddpm:DDIM-50" in chosen and "flow:w = 1, Euler-20" in chosen and "pixelcnn:T = 1" in chosen
+    assert "ddpm:DDIM-50" in chosen and "flow:w = 1, Euler-20" in chosen and "pixelcnn:T = 1, w = 2.5" in chosen
     assert len({k.split(":")[0] for k in chosen}) == len(chosen)

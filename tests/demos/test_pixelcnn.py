@@ -51,6 +51,12 @@ def test_conditional_sampling_draws_the_chosen_class(tiny_conditional):
     assert np.array_equal(grid, list(tab.sample(1.0, 4, 2, 7))[-1][0])  # a number from the API or a share link
     _, status = list(tab.sample(1.0, 2, 2, "eleven"))[-1]
     assert "class: 'eleven'" in status and "labels 0–9 in turn" in status
+    assert f"label 7, w = {tab.W_DEFAULT:g}" in list(tab.sample(1.0, 4, 2, "7"))[-1][1]  # the tab's default guidance
+    plain, status = list(tab.sample(1.0, 4, 2, "7", 1.0))[-1]
+    assert "label 7, w = 1" in status and not np.array_equal(plain, grid)
+    for bad, expect in ((float("nan"), "guidance scale w: nan is not a number"), (99, "guidance scale w: 99 is outside")):
+        _, status = list(tab.sample(1.0, 1, 2, "7", bad))[-1]
+        assert expect in status and "✓" in status
 
 
 def test_completion_draws_each_label_from_the_posterior_of_the_kept_rows(tiny_conditional):

@@ -91,3 +91,11 @@ def test_one_board_row_regenerated_on_a_tiny_n_has_the_committed_schema():
     for committed in board["rows"]:
         assert set(committed) - {"wall_s"} == set(row)
         assert committed["n"] == board["n"]
+
+
+def test_training_minutes_count_a_warm_start():
+    from genlib.compare import training_minutes
+
+    assert training_minutes({"wall_time_s": 600.0}) == 10.0
+    assert training_minutes({"wall_time_s": 600.0, "init": {"wall_time_s": 7643.1}}) == 137.4
+    assert training_minutes({}) is None

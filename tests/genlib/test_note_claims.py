@@ -336,22 +336,40 @@ def test_blind_spot_figure_in_the_note_is_current(lang):
 
 
 def test_pixelcnn_result_figures_match_the_benchmarks():
-    """Section 10 quotes the trained model's record (weights/pixelcnn/metrics.json: epochs, steps, minutes) and
-    benchmarks/pixelcnn.py's figures (test bits/dim in float32; IS, its bootstrap spread and FID per temperature;
-    the training step with each attention path), in both languages."""
+    """Section 11 quotes the trained model's record (weights/pixelcnn/metrics.json: epochs, steps, minutes, and the
+    run it started from) and benchmarks/pixelcnn.py's figures (test bits/dim with the label summed out, given it and
+    without it; IS, its bootstrap spread, FID and label agreement per temperature and guidance scale, the
+    unconditional start; the time for 16 samples with and without guidance), in both languages."""
     pc = json.loads((ROOT / "benchmarks" / "results" / "pixelcnn.json").read_text())
     m = json.loads((ROOT / "weights" / "pixelcnn" / "metrics.json").read_text())
-    for lang in ("en", "zh"):
+    bpd, q = pc["test_bits_per_dim"], pc["samples"]
+    results = [*q["temperatures"].values(), *pc["samples_guidance"]["guidance"].values()]
+    for lang, pct in (("en", " %"), ("zh", "%")):
         note = (ROOT / "notes" / lang / "pixelcnn.md").read_text(encoding="utf-8")
         assert f"{m['steps']:,}" in note and f"{m['epochs']}" in note and f"{m['wall_time_s'] / 60:.0f}" in note
-        assert f"{pc['test_bits_per_dim']['float32']:.3f}" in note
-        assert f"{pc['samples']['n']:,}" in note
-        for r in pc["samples"]["temperatures"].values():
-            assert f"{r['is']:.2f}" in note and f"{r['is_bootstrap_std']:.2f}" in note and f"{r['fid']:.0f}" in note
+        assert f"{m['init']['wall_time_s'] / 60:.0f}" in note
+        assert f"{(m['init']['wall_time_s'] + m['wall_time_s']) / 60:.0f}" in note
+        for key in ("float32", "bfloat16", "given_label_float32", "no_label_float32"):
+            assert f"{bpd[key]:.3f}" in note, (lang, key)
+        assert f"{q['n']:,}" in note and f"w = {q['w']:g}" in note
+        for r in [*results, pc["samples_uncond"]["temperatures"]["T=1.0"]]:
+            row = f"{r['is']:.2f} ± {r['is_bootstrap_std']:.2f} | {r['fid']:.0f} | "
+            assert row in note, (lang, row)
+            if "label_agreement" in r:
+                assert f"{row}{100 * r['label_agreement']:.0f}{pct}" in note
+        s16 = pc["sampling_16"]
+        assert f"{s16['guided_median_s']:.2f}" in note and f"{s16['cached_median_s']:.2f}" in note
         step = pc["training_step"]
         assert f"{step['fused_s']:.2f}" in note and f"{step['mask_s']:.2f}" in note
-        speed_up = f"{pc['sampling_16']['speed_up']:.0f}"
+        speed_up = f"{s16['speed_up']:.0f}"
         assert (f"{speed_up} times faster" if lang == "en" else f"快 {speed_up} 倍") in note
+
+
+def test_pixelcnn_tab_default_guidance_is_the_benchmarked_one():
+    from demos import pixelcnn as tab
+
+    pc = json.loads((ROOT / "benchmarks" / "results" / "pixelcnn.json").read_text())
+    assert pc["samples"]["w"] == tab.W_DEFAULT == pc["sampling_16"]["guided_w"]
 
 
 # ---- simclr.md -------------------------------------------------------------------------------------------

@@ -232,9 +232,10 @@ def test_labels_are_checked():
     model, x = _conditional(), _image(2)
     with pytest.raises(ValueError, match="class-conditional"):
         model(x)
-    for bad in (torch.tensor([0, 10]), torch.tensor([-1, 2]), torch.tensor([1, 2, 3])):
-        with pytest.raises(ValueError, match=r"2 integers in \[0, 10\)"):
+    for bad in (torch.tensor([0, 11]), torch.tensor([-1, 2]), torch.tensor([1, 2, 3])):
+        with pytest.raises(ValueError, match=r"2 integers in \[0, 10\] \(10: no label\)"):
             model(x, y=bad)
+    assert model(x, y=torch.tensor([10, 10])).shape == (2, 9, 28, 28)  # "no label" (label dropout, guidance)
     assert _model()(x, y=torch.tensor([3, 99])).shape == (2, 9, 28, 28)  # an unconditional net ignores labels
 
 
@@ -280,6 +281,31 @@ def test_conditional_cached_sampling_equals_naive_and_follows_the_label():
     start = _image(2, seed=5)
     kept = list(px.sample_cached(model, 2, 1.0, seed=1, start=start, keep_rows=26, dtype=D64, y=y))[-1].x
     assert torch.equal(kept, list(px.sample_naive(model, 2, 1.0, seed=1, start=start, keep_rows=26, dtype=D64, y=y))[-1].x)
+
+
+def test_guided_distribution_is_the_cfg_formula():
+    """p_u^(1 - w) p_c^w renormalised: w = 1 gives p(. | y), w = 0 the no-label model, w = 2 p_c^2 / p_u."""
+    g = torch.Generator().manual_seed(0)
+    p_c, p_u = torch.rand(3, 256, generator=g, dtype=D64).softmax(-1), torch.rand(3, 256, generator=g, dtype=D64).softmax(-1)
+    both = torch.cat([p_c, p_u])
+    torch.testing.assert_close(px.guided_distribution(both, 1.0), p_c)
+    torch.testing.assert_close(px.guided_distribution(both, 0.0), p_u)
+    sharp = p_c**2 / p_u
+    torch.testing.assert_close(px.guided_distribution(both, 2.0), sharp / sharp.sum(-1, keepdim=True))
+
+
+def test_guided_sampling_is_exact_and_w_0_is_the_no_label_model():
+    model = _conditional(n_blocks=1, n_res=1)
+    y, start = torch.tensor([1, 6]), _image(2, seed=5)
+    for w in (2.5, 0.0):
+        cached = list(px.sample_cached(model, 2, 1.0, seed=3, start=start, keep_rows=24, dtype=D64, y=y, w=w))[-1].x
+        naive = list(px.sample_naive(model, 2, 1.0, seed=3, start=start, keep_rows=24, dtype=D64, y=y, w=w))[-1].x
+        assert torch.equal(cached, naive) and cached.shape == (2, 1, 28, 28)
+    null = list(px.sample_cached(model, 2, 1.0, seed=3, start=start, keep_rows=24, dtype=D64, y=torch.tensor([10, 10])))[-1].x
+    assert torch.equal(cached, null)  # w = 0: the draws follow p(x | no label)
+    for bad in (float("nan"), -1.0, float("inf")):
+        with pytest.raises(ValueError, match="guidance scale"):
+            next(px.sample_cached(model, 1, 1.0, w=bad))
 
 
 def test_class_posterior_is_bayes_rule_with_a_uniform_prior():
