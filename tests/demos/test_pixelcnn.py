@@ -11,28 +11,8 @@ from genlib import hub
 from genlib.pixelcnn import PixelSNAIL
 
 
-@pytest.fixture
-def tiny_pixelsnail(tmp_path, monkeypatch):
-    torch.manual_seed(0)
-    PixelSNAIL(channels=8, n_blocks=1, n_res=1, n_mix=2, d_k=4, d_v=4).save_pretrained(tmp_path / "pixelcnn")
-    monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
-    hub.clear_cache()
-    tab.viewer_model.cache_clear()
-    yield tmp_path
-    hub.clear_cache()
-    tab.viewer_model.cache_clear()
-
-
-@pytest.fixture
-def tiny_conditional(tmp_path, monkeypatch):
-    """A tiny class-conditional PixelSNAIL (random class vectors) as `pixelcnn`, with a warm-start record."""
-    torch.manual_seed(0)
-    model = PixelSNAIL(channels=8, n_blocks=1, n_res=1, n_mix=2, d_k=4, d_v=8, num_classes=10)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if ".cond." in name:
-                p.normal_(0.0, 2.0)
+def _serve(model, tmp_path, monkeypatch):
+    """Save `model` as the tab's `pixelcnn` weights in tmp_path and point the loader there for one test."""
     model.save_pretrained(tmp_path / "pixelcnn")
     monkeypatch.setenv("GENLIB_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
@@ -41,6 +21,24 @@ def tiny_conditional(tmp_path, monkeypatch):
     yield tmp_path
     hub.clear_cache()
     tab.viewer_model.cache_clear()
+
+
+@pytest.fixture
+def tiny_pixelsnail(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    yield from _serve(PixelSNAIL(channels=8, n_blocks=1, n_res=1, n_mix=2, d_k=4, d_v=4), tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def tiny_conditional(tmp_path, monkeypatch):
+    """A tiny class-conditional PixelSNAIL (random class vectors) as `pixelcnn`."""
+    torch.manual_seed(0)
+    model = PixelSNAIL(channels=8, n_blocks=1, n_res=1, n_mix=2, d_k=4, d_v=8, num_classes=10)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if ".cond." in name:
+                p.normal_(0.0, 2.0)
+    yield from _serve(model, tmp_path, monkeypatch)
 
 
 def test_conditional_sampling_draws_the_chosen_class(tiny_conditional):
