@@ -385,6 +385,8 @@ def class_posterior(model: PixelSNAIL, x: torch.Tensor, rows: int = H) -> torch.
     K, B = model.num_classes, x.shape[0]
     if not K:
         raise ValueError("class_posterior needs a class-conditional model")
+    if rows <= 0:  # nothing kept: the prior, without ten passes of the network
+        return x.new_full((B, K), 1.0 / K)
     y = torch.arange(K).repeat_interleave(B)  # (K B,): every image with every label
     xs = x.repeat(K, 1, 1, 1)
     log_px = discretized_logistic_log_prob(xs, model(xs, y=y), model.n_mix)  # (K B, H, W)
