@@ -32,7 +32,8 @@ def browser():
 
 def _open(browser, url, locale, ready: str = "#ddpm-note", timeout: int = 60_000):
     """A fresh page at `url` (a link such as server + "/?tab=vae" opens that tab, even one in the overflow menu),
-    once `ready` is on it."""
+    once `ready` is visible. A link that opens a tab must wait for that tab's note: the DDPM note is visible only until
+    the page switches tabs, so waiting for it races with the switch."""
     ctx = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
     page.console = []  # what the page logged, shown when a wait fails
@@ -230,7 +231,8 @@ def test_eval_tab_threshold_moves_the_roc_point(browser, server):
 
 def test_a_shared_link_restores_the_tab_and_its_controls_and_runs_it_once(browser, server):
     """?tab=pixelcnn&n=4&seed=3 selects the tab, sets the controls, samples once; bad parameters get a notice."""
-    ctx, page = _open(browser, server + "?tab=pixelcnn&n=4&seed=3&temperature=99&bogus=1", "en-US")
+    ctx, page = _open(browser, server + "?tab=pixelcnn&n=4&seed=3&temperature=99&bogus=1", "en-US",
+                      ready="#pixelcnn-note .katex")
     try:
         _wait_text(page, "#link-notice", "'bogus' was ignored")
         _wait_text(page, "#link-notice", "'temperature=99' was ignored: outside [0.1, 2]")
@@ -272,7 +274,7 @@ def test_rnn_tab_samples_in_chinese(browser, server):
     """Opened by a link (the tab sits in the tab bar's overflow menu), which samples once; then a new prompt and the
     Sample button. (That the text streams frame by frame is checked through the API: a busy browser may draw only
     the last frames.)"""
-    ctx, page = _open(browser, server + "?tab=rnn&length=300&seed=2", "zh-CN")
+    ctx, page = _open(browser, server + "?tab=rnn&length=300&seed=2", "zh-CN", ready="#rnn-note .katex")
     try:
         _wait_text(page, "#rnn-status", "300/300 个字符 ✓", timeout=120_000)
         assert "随机种子 2" in page.locator("#rnn-status").inner_text() and page.locator("#rnn-chart svg").count() == 1
