@@ -254,7 +254,7 @@ def describe_training(m: dict, src: str) -> str:
                     weighting=ui.say(f"ddpm_weighting_{d.weighting}"))
     return ui.say("ddpm_msg_training", src=src, recipe=recipe, epochs=m["epochs"], dataset=m["dataset"],
                   steps=m["steps"], minutes=m["wall_time_s"] / 60, hardware=ui.hardware(m["hardware"]),
-                  loss=m["final"]["test_loss_ema"])
+                  loss=m["final"]["test_loss_ema"]) + ui.warm_start(m)
 
 
 # ---- layout -----------------------------------------------------------------------------------------

@@ -75,8 +75,6 @@ ui.add_strings(
                                  "**test bits/dim {bpd:.4f}** on all {images} MNIST test images (anchors: RealNVP 1.06, "
                                  "Glow 1.05, FFJORD 0.99)",
         "pixelcnn_msg_training_cond": " · −log₂ p(x) with the label summed out; {given:.4f} given the true label",
-        "pixelcnn_msg_training_init": " · started from `{name}` ({init_epochs} epochs, {init_minutes:.1f} min): "
-                                      "{total:.1f} min in all",
     },
     zh={
         "pixelcnn_title": "PixelCNN / PixelSNAIL",
@@ -119,7 +117,6 @@ ui.add_strings(
                                  "**测试集 bits/dim {bpd:.4f}**，在全部 {images} 张 MNIST 测试图像上（参照：RealNVP 1.06，"
                                  "Glow 1.05，FFJORD 0.99）",
         "pixelcnn_msg_training_cond": " · 对标签求和后的 −log₂ p(x)；给定真实标签时为 {given:.4f}",
-        "pixelcnn_msg_training_init": " · 从 `{name}` 开始（{init_epochs} 轮，{init_minutes:.1f} 分钟）：共 {total:.1f} 分钟",
     },
 )
 
@@ -264,11 +261,7 @@ def describe_training(m: dict, src: str) -> str:
                   images=m["final"]["test_images"])
     if "test_bits_per_dim_given_label_ema" in m["final"]:
         text += ui.say("pixelcnn_msg_training_cond", given=m["final"]["test_bits_per_dim_given_label_ema"])
-    if m.get("init"):
-        init = m["init"]
-        text += ui.say("pixelcnn_msg_training_init", name=init["from"], init_epochs=init["epochs"],
-                       init_minutes=init["wall_time_s"] / 60, total=(init["wall_time_s"] + m["wall_time_s"]) / 60)
-    return text
+    return text + ui.warm_start(m)
 
 
 # ---- layout ---------------------------------------------------------------------------------------------------

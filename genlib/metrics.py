@@ -36,6 +36,17 @@ def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float
     return float(s.mean()), float(s.std(unbiased=False)) if len(s) > 1 else 0.0
 
 
+def inception_score_spread(probs: torch.Tensor, resamples: int = 200, seed: int = 0) -> float:
+    """The standard deviation of the one-split IS over `resamples` bootstrap resamples of the N samples (drawn
+    with replacement, N each): how far the IS of n samples could move on another draw of n, when n is too small to
+    split (IS needs about 1000 samples per split to estimate p(y))."""
+    g = torch.Generator().manual_seed(seed)
+    n = len(probs)
+    scores = torch.tensor([inception_score(probs[torch.randint(n, (n,), generator=g)], 1)[0] for _ in range(resamples)],
+                          dtype=torch.float64)
+    return float(scores.std(unbiased=False))
+
+
 def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean (D,) and unbiased covariance (D, D) of features (N, D), in float64."""
     f = features.double()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import os
@@ -121,6 +122,38 @@ def new_model(spec, **sizes) -> tuple[torch.nn.Module, torch.nn.Module]:
 def ema_hook(ema, model, decay: float):
     """after_step for fit(): EMA with a short warm-up, decay (1 + n) / (10 + n) until it reaches `decay`."""
     return lambda step: ema_update(ema, model, decay=min(decay, (1 + step) / (10 + step)))
+
+
+def warm_start(model, ema, name: str, new: tuple[str, ...] = ()) -> dict:
+    """Copy the weights of the trained model `name` (genlib.hub.load: the Hub snapshot or weights/<name>/) into
+    model and its EMA copy (--init). Only parameters whose names contain one of `new` may be missing from it (e.g.
+    class vectors that start at zero), so the warm-started network starts as exactly the loaded one. Returns what
+    metrics.json records about the start ({} when name is empty): its command, wall time and final metric."""
+    if not name:
+        return {}
+    from genlib import hub
+
+    try:
+        source = hub.load(name)
+        folder, source_metrics = hub.folder(name), hub.load_metrics(name)
+    except (hub.ModelUnavailable, KeyError) as err:
+        raise TrainingError(f"--init {name}: {err}. Train it first: python genlib/train.py {name} "
+                            "--data-dir ../shared/data") from None
+    try:
+        missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    except RuntimeError as err:  # same names, other shapes
+        raise TrainingError(f"--init {name}: its weights do not fit this network ({str(err).splitlines()[-1].strip()})") from None
+    if unexpected or any(not any(part in k for part in new) for k in missing):
+        raise TrainingError(f"--init {name}: its weights do not fit this network "
+                            f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    ema.load_state_dict(model.state_dict())
+    digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    start = {"from": name, "sha256": digest, "command": source_metrics.get("command"),
+             "wall_time_s": source_metrics.get("wall_time_s"), "epochs": source_metrics.get("epochs")}
+    metric = registry.MODELS[name].metric
+    if metric:
+        start[metric] = source_metrics.get("final", {}).get(metric)
+    return start
 
 
 def load_images(args):

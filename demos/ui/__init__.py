@@ -16,7 +16,7 @@ from demos.ui import links, pageload, svg
 from demos.ui.links import share_link
 from demos.ui.inputs import Clamped, message, status
 from demos.ui.models import (availability, drawing_to_digit, hardware, load_model, loss_frame, sample_digits,
-                             training_summary)
+                             training_summary, warm_start)
 from demos.ui.panels import (CSS, LATEX, QUICK_MODEL, SAMPLER, DigitPicker, digit_picker, intra_op_threads,
                              note_panel, pick_digit, pixels, sample_controls, seed_box, sheet, status_line, stream,
                              tab_columns, training_panel, use_drawing)
@@ -27,6 +27,6 @@ from genlib.images import upscale
 __all__ = ["links", "pageload", "share_link", "svg", "Clamped", "message", "status", "availability", "drawing_to_digit", "hardware",
            "load_model", "loss_frame", "sample_digits", "training_summary", "CSS", "LATEX", "QUICK_MODEL", "SAMPLER",
            "DigitPicker", "digit_picker", "intra_op_threads", "note_panel", "pick_digit", "pixels", "sample_controls",
-           "seed_box", "sheet", "status_line", "stream", "tab_columns", "training_panel", "use_drawing",
+           "seed_box", "sheet", "status_line", "stream", "tab_columns", "training_panel", "use_drawing", "warm_start",
            "BROWSER_LANGUAGE_JS", "LANG_CHOICES", "STRINGS", "add_strings", "choices", "i18n_object", "language",
            "request_language", "say", "t", "upscale"]

@@ -22,7 +22,8 @@ add_strings(
                               "plain background).",
         "ui_msg_not_image": "Could not use this image: expected an image, got an array of shape {shape}.",
         "ui_msg_your_digit": "Your digit, centred and resized to 28×28 the way MNIST was.",
-        "ui_msg_threads": "{n} threads"},
+        "ui_msg_threads": "{n} threads",
+        "ui_msg_warm_start": " · started from `{name}` ({init_epochs} epochs, {init_minutes:.1f} min): {total:.1f} min in all"},
     zh={"ui_msg_model_unknown": "未知模型“{name}”；已知的模型：{known}",
         "ui_msg_model_missing": "没有“{name}”的权重：Hub 缓存（{repo}）和 `weights/{name}/` 里都没有。"
                                 "请用 `python genlib/train.py {name}` 训练。",
@@ -32,7 +33,8 @@ add_strings(
         "ui_msg_blank_image": "无法使用这张图片：图片是空白的。请手写一个数字（素色背景上的亮色或暗色笔画）。",
         "ui_msg_not_image": "无法使用这张图片：需要一张图像，收到的是形状为 {shape} 的数组。",
         "ui_msg_your_digit": "你的数字，已按 MNIST 的方式居中并缩放到 28×28。",
-        "ui_msg_threads": "{n} 个线程"},
+        "ui_msg_threads": "{n} 个线程",
+        "ui_msg_warm_start": " · 从 `{name}` 开始（{init_epochs} 轮，{init_minutes:.1f} 分钟）：共 {total:.1f} 分钟"},
 )
 
 
@@ -46,6 +48,16 @@ def unavailable(err: hub.ModelUnavailable) -> str:
 def hardware(text: str) -> str:
     """A metrics.json hardware record ("x86_64 CPU, 2 threads") with its thread count said in the request's language."""
     return re.sub(r"(\d+) threads?\b", lambda m: say("ui_msg_threads", n=m.group(1)), str(text))
+
+
+def warm_start(m: dict) -> str:
+    """The training record's suffix for a run that continued another model (metrics.json["init"], written by
+    genlib.train.warm_start): which model, its epochs and minutes, and the minutes of both runs; '' otherwise."""
+    init = m.get("init")
+    if not init:
+        return ""
+    return say("ui_msg_warm_start", name=init["from"], init_epochs=init["epochs"], init_minutes=init["wall_time_s"] / 60,
+               total=(init["wall_time_s"] + m["wall_time_s"]) / 60)
 
 
 def load_model(name: str):

@@ -1,7 +1,8 @@
 """DDPM on MNIST: the simplified loss L_simple (Ho et al. 2020, eq. 14), bfloat16 autocast, EMA weights.
 
 --schedule linear|cosine, --target eps|x0|v and --weighting uniform|min_snr choose the recipe (genlib.diffusion);
-the defaults are the shipped `ddpm`. The choice is saved in metrics.json ("diffusion") so samplers rebuild the same
+the defaults are the shipped `ddpm`. Two entries share the recipe (genlib/registry.py): `ddpm_base` trains from
+scratch; `ddpm` continues it (--init ddpm_base) with a fresh, lower learning-rate cycle. The choice is saved in metrics.json ("diffusion") so samplers rebuild the same
 process with GaussianDiffusion.from_metrics.
 """
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from genlib.diffusion import GaussianDiffusion
-from genlib.train import RunResult, TrainingError, autocast, ema_hook, fit, load_images, new_model, seeded
+from genlib.train import RunResult, TrainingError, autocast, ema_hook, fit, load_images, new_model, seeded, warm_start
 
 
 def process(args) -> GaussianDiffusion:
@@ -27,6 +28,7 @@ def train(args, spec) -> RunResult:
     g = seeded(args.seed)
     x_train, y_train, x_test, y_test = load_images(args)
     model, ema = new_model(spec)
+    start = warm_start(model, ema, getattr(args, "init", ""))  # `ddpm` continues `ddpm_base` (issue 16)
     null = spec.config.get("num_classes", 0)
 
     def loss_fn(idx):
@@ -45,6 +47,8 @@ def train(args, spec) -> RunResult:
                                                        y=y_test[:2000] if null else None)}}
     if null:
         metrics["p_uncond"] = args.p_uncond
+    if start:
+        metrics["init"] = start
     return RunResult(ema, metrics)
 
 

@@ -9,20 +9,19 @@ Two entries share this recipe (genlib/registry.py):
 """
 from __future__ import annotations
 
-import hashlib
 import math
 
 import torch
 
 from genlib.pixelcnn import bits_per_dim, discretized_logistic_log_prob
-from genlib.train import RunResult, TrainingError, autocast, ema_hook, fit, load_images, new_model, seeded
+from genlib.train import RunResult, autocast, ema_hook, fit, load_images, new_model, seeded, warm_start
 
 
 def train(args, spec) -> RunResult:
     g = seeded(args.seed)
     x_train, y_train, x_test, y_test = load_images(args)
     model, ema = new_model(spec)
-    start = warm_start(model, ema, getattr(args, "init", ""))
+    start = warm_start(model, ema, getattr(args, "init", ""), new=(".cond.",))  # only the class vectors are new
     conditional = bool(spec.config.get("num_classes"))
 
     def loss_fn(idx):
@@ -50,31 +49,6 @@ def train(args, spec) -> RunResult:
     if start:
         metrics["init"] = start
     return RunResult(ema, metrics)
-
-
-def warm_start(model, ema, name: str) -> dict:
-    """Copy the weights of the trained model `name` (genlib.hub.load: the Hub snapshot or weights/<name>/) into
-    model and its EMA copy. Only the class vectors may be new (they stay zero): the warm-started network starts as
-    exactly the loaded one. Returns what metrics.json records about the start ({} when name is empty)."""
-    if not name:
-        return {}
-    from genlib import hub
-
-    try:
-        source = hub.load(name)
-        folder, source_metrics = hub.folder(name), hub.load_metrics(name)
-    except (hub.ModelUnavailable, KeyError) as err:
-        raise TrainingError(f"--init {name}: {err}. Train it first: python genlib/train.py {name} "
-                            "--data-dir ../shared/data") from None
-    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
-    if unexpected or any(".cond." not in k for k in missing):
-        raise TrainingError(f"--init {name}: its weights do not fit this network "
-                            f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
-    ema.load_state_dict(model.state_dict())
-    digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
-    return {"from": name, "sha256": digest, "command": source_metrics.get("command"),
-            "wall_time_s": source_metrics.get("wall_time_s"), "epochs": source_metrics.get("epochs"),
-            "test_bits_per_dim_ema": source_metrics.get("final", {}).get("test_bits_per_dim_ema")}
 
 
 def image_bits_per_dim(model, x: torch.Tensor, amp: bool = True, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -120,6 +120,11 @@ def test_training_record_names_the_recipe_of_the_weights():
     new = old | {"diffusion": {"schedule": "cosine", "target": "x0", "weighting": "min_snr"}}
     with ui.language("zh"):
         assert "余弦调度，预测 x₀，信噪比封顶为 5 的权重" in ddpm.describe_training(new, "weights/ddpm")
+    assert "started from" not in ddpm.describe_training(new, "weights/ddpm")
+    continued = new | {"wall_time_s": 1800.0, "init": {"from": "ddpm_base", "epochs": 18, "wall_time_s": 3429.7}}
+    assert "started from `ddpm_base` (18 epochs, 57.2 min): 87.2 min in all" in ddpm.describe_training(continued, "w")
+    with ui.language("zh"):
+        assert "从 `ddpm_base` 开始（18 轮，57.2 分钟）：共 87.2 分钟" in ddpm.describe_training(continued, "w")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh", "xx"])

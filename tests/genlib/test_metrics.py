@@ -1,10 +1,12 @@
 """Inception Score and Frechet distance against closed forms."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from genlib.metrics import fid_from_features, frechet_distance, gaussian_stats, inception_score, mmd_rbf, sliced_wasserstein
+from genlib.metrics import (fid_from_features, frechet_distance, gaussian_stats, inception_score, inception_score_spread,
+                            mmd_rbf, sliced_wasserstein)
 
 
 def test_inception_score_extremes():
@@ -58,3 +60,16 @@ def test_mmd_is_near_zero_for_the_same_distribution_and_grows_with_a_shift():
     a, b = torch.randn(800, 2, generator=g), torch.randn(800, 2, generator=g)
     same, shifted = mmd_rbf(a, b), mmd_rbf(a, b + 1.0)
     assert abs(same) < 0.003 and shifted > 0.05 and mmd_rbf(a, b + 0.3) < shifted
+
+
+def test_inception_score_spread_is_the_bootstrap_standard_deviation():
+    """The spread equals the population sd of the IS over resamples drawn with replacement (same generator), is 0
+    for samples that are all alike, and shrinks roughly as 1/sqrt(n)."""
+    g = torch.Generator().manual_seed(1)
+    probs = torch.softmax(3 * torch.randn(400, 10, generator=g, dtype=torch.float64), dim=1)
+    gen = torch.Generator().manual_seed(7)
+    by_hand = [inception_score(probs[torch.randint(400, (400,), generator=gen)], 1)[0] for _ in range(50)]
+    assert inception_score_spread(probs, 50, seed=7) == pytest.approx(float(np.std(by_hand)), rel=1e-12)
+    assert inception_score_spread(probs[:1].repeat(100, 1), 20) == pytest.approx(0.0, abs=1e-12)
+    big = torch.softmax(3 * torch.randn(6400, 10, generator=g, dtype=torch.float64), dim=1)
+    assert 2.0 < inception_score_spread(probs, 100) / inception_score_spread(big, 100) < 8.0  # sqrt(16) = 4

@@ -1,6 +1,7 @@
 """Training smoke tests on tiny data: a checkpoint that hub reads back, metrics, model card, upload call."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -29,6 +30,40 @@ def test_ddpm_smoke_run_writes_a_loadable_checkpoint(tmp_path, tiny_data):
     card = (out / "README.md").read_text()
     assert card.startswith("---\nlicense: mit") and "CC BY-SA 3.0" in card and "train.py ddpm" in card
     assert "(1 epochs, 4 steps of batch 16, seed 1)" in card
+
+
+def test_warm_start_copies_the_trained_model_into_the_net_and_its_ema(tmp_path):
+    """`ddpm` continues `ddpm_base` (--init): both copies start as exactly the loaded weights, and metrics.json
+    records where they came from (name, sha256 of the file, its command, wall time and final metric)."""
+    import hashlib
+
+    from genlib import registry
+
+    model, ema = train.new_model(registry.MODELS["ddpm"])
+    start = train.warm_start(model, ema, "ddpm_base")
+    source = hub.load("ddpm_base")
+    for net in (model, ema):
+        for (k, a), (k2, b) in zip(net.state_dict().items(), source.state_dict().items(), strict=True):
+            assert k == k2 and torch.equal(a, b), k
+    digest = hashlib.sha256((hub.folder("ddpm_base") / "model.safetensors").read_bytes()).hexdigest()
+    base = hub.load_metrics("ddpm_base")
+    assert start == {"from": "ddpm_base", "sha256": digest, "command": base["command"], "epochs": base["epochs"],
+                     "wall_time_s": base["wall_time_s"], "test_loss_ema": base["final"]["test_loss_ema"]}
+    assert train.warm_start(model, ema, "") == {}
+
+
+def test_warm_start_refuses_weights_that_do_not_fit():
+    from genlib import registry
+
+    spec = registry.MODELS["ddpm"]
+    narrow, narrow_ema = train.new_model(dataclasses.replace(spec, config=spec.config | {"ch": 8}))
+    with pytest.raises(train.TrainingError, match="do not fit this network"):  # same names, other shapes
+        train.warm_start(narrow, narrow_ema, "ddpm_base")
+    cnn, cnn_ema = train.new_model(registry.MODELS["cnn"])
+    with pytest.raises(train.TrainingError, match="do not fit this network"):
+        train.warm_start(cnn, cnn_ema, "ddpm_base")
+    with pytest.raises(train.TrainingError, match="Train it first"):
+        train.warm_start(cnn, cnn_ema, "no_such_model")
 
 
 def test_card_of_a_time_budgeted_run_says_how_far_it_got(tmp_path):
