@@ -115,26 +115,40 @@ def bench_api(runs: int) -> dict:
 
 
 def bench_sampling(runs: int) -> dict:
+    """16 samples in-process, the tab's default labels (0-9 in turn, w = 1): float32, bfloat16 autocast as one batch
+    on all intra-op threads, and bfloat16 with the batch split over the cores (autocast_model(workers=cores): one
+    slice per core, one intra-op thread each). The variants alternate within each repetition, so machine load hits
+    them alike; the split's samples are checked against the whole batch's."""
     import torch
 
     from genlib import hub
     from genlib.diffusion import autocast_model, class_labels, trained_process
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(cores)
     model, d = hub.load("ddpm"), trained_process("ddpm")  # the shipped schedule and target
-    out = {}
-    configs = [("ddim", 25), ("ddim", 50), ("ddim", 100), ("ancestral", 1000)]
-    for precision, bf16 in (("float32", False), ("bfloat16", True)):
-        eps = autocast_model(model, bf16, y=class_labels(16))  # the tab's default: labels 0-9 in turn, w = 1
+    variants = {"float32": autocast_model(model, False, y=class_labels(16)),
+                "bfloat16": autocast_model(model, True, y=class_labels(16))}
+    if cores > 1:
+        variants["bfloat16_split"] = autocast_model(model, True, y=class_labels(16), workers=cores)
+    out = {"cores": cores}
+    for eps in variants.values():
         d.sample(eps, 16, steps=5, seed=0)  # warm-up
-        for sampler, steps in configs:
-            reps = runs if sampler == "ddim" else max(1, runs // 3)
-            times = []
-            for r in range(reps):
+    for sampler, steps in [("ddim", 25), ("ddim", 50), ("ddim", 100), ("ancestral", 1000)]:
+        reps = runs if sampler == "ddim" else max(1, runs // 3)
+        times = {name: [] for name in variants}
+        for r in range(reps):
+            for name, eps in variants.items():
                 t0 = time.perf_counter()
-                d.sample(eps, 16, sampler=sampler, steps=steps, seed=r)
-                times.append(time.perf_counter() - t0)
-            out[f"{precision}/{sampler}-{steps}"] = {"median_s": round(statistics.median(times), 3), "n": reps}
+                x = d.sample(eps, 16, sampler=sampler, steps=steps, seed=r)
+                times[name].append(time.perf_counter() - t0)
+                if name == "bfloat16":
+                    whole = x
+                elif name == "bfloat16_split":
+                    out.setdefault("split_max_abs_diff", 0.0)
+                    out["split_max_abs_diff"] = max(out["split_max_abs_diff"], (x - whole).abs().max().item())
+        for name, ts in times.items():
+            out[f"{name}/{sampler}-{steps}"] = {"median_s": round(statistics.median(ts), 3), "n": reps}
     return out
 
 

@@ -125,9 +125,11 @@ ui.add_strings(
 # ---- model access -----------------------------------------------------------------------------------
 def eps_model(y: torch.Tensor | None = None, w: float = 1.0):
     """The trained network under bfloat16 autocast (read on first use), for labels y (None: no label) with guidance
-    scale w, or None and a message for the page."""
+    scale w, or None and a message for the page. With GENLIB_SAMPLER_THREADS=n > 1 each pass runs as n slices of
+    the batch at once, one core each (genlib.sampling.in_parallel); the default, one, keeps a request on one core."""
     model, msg = ui.load_model("ddpm")
-    return (cached_autocast_model(model, BFLOAT16, y, w) if model is not None else None), msg
+    workers = ui.panels.SAMPLER_THREADS
+    return (cached_autocast_model(model, BFLOAT16, y, w, workers=workers) if model is not None else None), msg
 
 
 # ---- 1. forward process -----------------------------------------------------------------------------

@@ -269,6 +269,35 @@ def test_shared_wrapper_makes_one_bfloat16_copy_per_model():
     assert not torch.equal(a(x, t), b(x, t))  # the labels reach the shared copy
 
 
+def test_a_batch_split_over_threads_gives_the_same_outputs():
+    """autocast_model(workers=k) runs each pass as k slices of the batch at once (genlib.sampling.in_parallel), each
+    slice with its own labels: the outputs equal the one-batch pass, with and without guidance, and a whole DDIM
+    run draws the same images (up to float rounding: the convolution may pick another algorithm for another batch
+    size). The calling thread keeps its intra-op thread count."""
+    from tests.conftest import make_tiny_unet
+
+    from genlib.diffusion import class_labels
+    from genlib.sampling import batch_slices, in_parallel
+
+    assert batch_slices(16, 2) == [slice(0, 8), slice(8, 16)]
+    assert batch_slices(5, 3) == [slice(0, 2), slice(2, 3), slice(3, 5)] and batch_slices(1, 4) == [slice(0, 1)]
+    assert in_parallel([lambda k=k: torch.full((1,), k) for k in range(5)]) == [torch.full((1,), k) for k in range(5)]
+    model = make_tiny_unet(num_classes=10)
+    with torch.no_grad():
+        model.label_emb.weight.normal_(0.0, 1.0, generator=torch.Generator().manual_seed(3))
+    x, t, y = torch.randn(5, 1, 28, 28, generator=torch.Generator().manual_seed(2)), _t(9, 5), class_labels(5)
+    before = torch.get_num_threads()
+    for bf16 in (False, True):
+        for w in (1.0, 2.0):
+            whole = autocast_model(model, bf16, y=y, w=w)(x, t)
+            for k in (2, 3):
+                torch.testing.assert_close(autocast_model(model, bf16, y=y, w=w, workers=k)(x, t), whole,
+                                           rtol=0, atol=1e-5 if not bf16 else 1e-2)
+    assert torch.get_num_threads() == before
+    runs = [D.sample(autocast_model(model, False, y=class_labels(4), workers=k), 4, steps=5, seed=1) for k in (1, 2)]
+    torch.testing.assert_close(runs[1], runs[0], rtol=0, atol=1e-4)
+
+
 def test_guidance_commutes_with_the_target_conversion():
     """Guiding the v output and converting equals guiding the converted eps (and x0_hat): at fixed (x_t, t) the
     conversion is affine and the guidance weights (1 - w) + w sum to 1, so the sampler may guide whatever the net
