@@ -117,7 +117,7 @@ def bench_api(runs: int) -> dict:
 def bench_sampling(runs: int) -> dict:
     """16 samples in-process, the tab's default labels (0-9 in turn, w = 1): float32, bfloat16 autocast as one batch
     on all intra-op threads, and bfloat16 with the batch split over the cores (autocast_model(workers=cores): one
-    slice per core, one intra-op thread each). The variants alternate within each repetition, so machine load hits
+    slice per core, one intra-op thread each, the sampler's loop on one thread). The variants alternate within each repetition, so machine load hits
     them alike; the split's samples are checked against the whole batch's."""
     import torch
 
@@ -132,13 +132,15 @@ def bench_sampling(runs: int) -> dict:
     if cores > 1:
         variants["bfloat16_split"] = autocast_model(model, True, y=class_labels(16), workers=cores)
     out = {"cores": cores}
-    for eps in variants.values():
+    for name, eps in variants.items():
+        torch.set_num_threads(1 if name == "bfloat16_split" else cores)
         d.sample(eps, 16, steps=5, seed=0)  # warm-up
     for sampler, steps in [("ddim", 25), ("ddim", 50), ("ddim", 100), ("ancestral", 1000)]:
         reps = runs if sampler == "ddim" else max(1, runs // 3)
         times = {name: [] for name in variants}
         for r in range(reps):
             for name, eps in variants.items():
+                torch.set_num_threads(1 if name == "bfloat16_split" else cores)  # the split's loop: one thread (in_parallel)
                 t0 = time.perf_counter()
                 x = d.sample(eps, 16, sampler=sampler, steps=steps, seed=r)
                 times[name].append(time.perf_counter() - t0)
