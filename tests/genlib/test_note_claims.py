@@ -144,6 +144,49 @@ def test_ddpm_conditional_figures_match_the_benchmarks():
         assert f"{m['wall_time_s'] / 60:.0f}" in section and m["p_uncond"] == 0.1 and m["unet"]["num_classes"] == 10
 
 
+def _section(text: str, number: int) -> str:
+    start = text.index(f"## {number}.")
+    return text[start : text.index("\n## ", start)]
+
+
+def test_ddpm_longer_run_figures_match_the_benchmarks():
+    """Section 12's table and text are the benchmark files, in both languages: quality.json (the shipped `ddpm` and
+    the rows of `ddpm_base` drawn again in the same run), ddpm_base.json (its other rows), the ratio to the
+    ancestral sampler, the Compare board's DDIM-50 row, and both runs' metrics.json (minutes, held-out loss, lr)."""
+    results = ROOT / "benchmarks" / "results"
+    q = json.loads((results / "quality.json").read_text())["models"]
+    base = json.loads((results / "ddpm_base.json").read_text(encoding="utf-8"))["quality"]["models"]
+    board = {r["label"]: r for r in json.loads((results / "compare.json").read_text())["rows"] if r["model"] == "ddpm"}
+    m, m0 = (json.loads((ROOT / "weights" / name / "metrics.json").read_text()) for name in ("ddpm", "ddpm_base"))
+    assert m["init"]["from"] == "ddpm_base" and m["init"]["wall_time_s"] == m0["wall_time_s"]
+    assert m["lr"] == 4e-4 and m["epochs"] == 12 and m0["epochs"] == 18 and m0["lr"] == 1e-3
+    pairs = [("ddim-50:bfloat16", q["ddim-50:bfloat16:model=ddpm_base"]), ("ddim-50:bfloat16:eta=1", q["ddim-50:bfloat16:eta=1:model=ddpm_base"]),
+             ("ancestral-1000:bfloat16", base["ancestral-1000:bfloat16"]), ("ddim-50:bfloat16:w=1.25", base["ddim-50:bfloat16:w=1.25"]),
+             ("ddim-50:bfloat16:w=0", base["ddim-50:bfloat16:w=0"])]
+    assert q["ddim-50:bfloat16:model=ddpm_base"]["fid"] == base["ddim-50:bfloat16"]["fid"]  # drawn again: the same
+    for lang in ("en", "zh"):
+        section = _section((ROOT / "notes" / lang / "ddpm.md").read_text(encoding="utf-8"), 12)
+        for new, old in pairs:
+            a = q[new]
+            assert f"| {old['fid']:.2f} | {a['fid']:.2f} | {old['is']:.2f}" in section, (lang, new)
+            assert f"| {a['is']:.2f} ± {a['is_std']:.2f} |" in section, (lang, new)
+        assert f"{q['ddim-50:bfloat16']['fid'] / q['ancestral-1000:bfloat16']['fid']:.2f}" in section
+        assert f"FID {board['DDIM-50']['fid']:.1f}" in section and f"IS {board['DDIM-50']['is']:.2f}" in section
+        assert f"{m['wall_time_s'] / 60:.1f}" in section and f"{(m['wall_time_s'] + m0['wall_time_s']) / 60:.0f}" in section
+        assert f"{m0['final']['test_loss_ema']:.5f}" in section and f"{m['final']['test_loss_ema']:.5f}" in section
+        assert f"{base['ddim-50:bfloat16:w=0']['fid']:.1f} → {q['ddim-50:bfloat16:w=0']['fid']:.1f}" in section
+
+
+def test_ddpm_speed_figures_match_the_benchmark():
+    """Section 12's timings are benchmarks/results/speed.json's, and the split drew the same samples."""
+    sm = json.loads((ROOT / "benchmarks" / "results" / "speed.json").read_text())["sampling_16"]
+    assert sm["split_max_abs_diff"] == 0.0
+    for lang, unit in (("en", " s"), ("zh", " 秒")):
+        section = _section((ROOT / "notes" / lang / "ddpm.md").read_text(encoding="utf-8"), 12)
+        for key in ("bfloat16/ddim-50", "bfloat16_split/ddim-50"):
+            assert f"{sm[key]['median_s']}{unit}" in section, (lang, key)
+
+
 def test_score_note_recipe_table_is_the_benchmark_file():
     """Section 7 of the score note quotes benchmarks/results/ddpm_recipes.json row by row, in both languages."""
     res = json.loads((ROOT / "benchmarks" / "results" / "ddpm_recipes.json").read_text())
