@@ -1,9 +1,9 @@
 """DDPM on MNIST: the simplified loss L_simple (Ho et al. 2020, eq. 14), bfloat16 autocast, EMA weights.
 
 --schedule linear|cosine, --target eps|x0|v and --weighting uniform|min_snr choose the recipe (genlib.diffusion);
-the defaults are the shipped `ddpm`. Two entries share the recipe (genlib/registry.py): `ddpm_base` trains from
-scratch; `ddpm` continues it (--init ddpm_base) with a fresh, lower learning-rate cycle. The choice is saved in metrics.json ("diffusion") so samplers rebuild the same
-process with GaussianDiffusion.from_metrics.
+the defaults are the shipped `ddpm`. The choice is saved in metrics.json ("diffusion") so samplers rebuild the same
+process with GaussianDiffusion.from_metrics. Two entries share the recipe (genlib/registry.py): `ddpm_base` trains
+from scratch; `ddpm` continues it (--init ddpm_base, genlib.train.warm_start) on a fresh, lower learning-rate cycle.
 """
 from __future__ import annotations
 
