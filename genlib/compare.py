@@ -21,6 +21,7 @@ from typing import Callable
 import torch
 
 from genlib import registry
+from genlib.hub import training_minutes  # the board compares what each model cost in all, warm starts included
 from genlib.metrics import classifier_outputs, fid_from_features, inception_score
 
 FAMILIES = ("gan", "vae", "flow", "diffusion", "autoregressive")  # the order of the seed's figure
@@ -115,10 +116,3 @@ def score(setting: Setting, model, classifier, f_ref: torch.Tensor, n: int, seed
         "training_minutes": training_minutes(metrics),
     }
 
-
-def training_minutes(metrics: dict) -> float | None:
-    """The training wall time in minutes; a warm-started run (metrics["init"], the PixelSNAIL) adds the run it
-    started from, so the board compares what each model cost in all."""
-    if "wall_time_s" not in metrics:
-        return None
-    return round((metrics["wall_time_s"] + (metrics.get("init", {}).get("wall_time_s") or 0)) / 60, 1)

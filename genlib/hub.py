@@ -152,6 +152,14 @@ def load_metrics(name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def training_minutes(metrics: dict) -> float | None:
+    """The training wall time of a metrics.json record in minutes (one decimal); a warm-started run (metrics["init"],
+    e.g. `ddpm` from `ddpm_base`) adds the run it started from, so the figure is what the model cost in all."""
+    if "wall_time_s" not in metrics:
+        return None
+    return round((metrics["wall_time_s"] + (metrics.get("init", {}).get("wall_time_s") or 0)) / 60, 1)
+
+
 def clear_cache() -> None:
     """Forget loaded models and the reachability probe (tests change the environment)."""
     _load_cached.cache_clear()

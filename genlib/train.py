@@ -267,12 +267,14 @@ def _run_length(metrics: dict) -> str:
 
 def _warm_start_line(metrics: dict) -> str:
     """The card's line for a run that started from another trained model (metrics["init"], e.g. `pixelcnn`)."""
+    from genlib.hub import training_minutes
+
     init = metrics.get("init")
     if not init:
         return ""
-    total = (metrics["wall_time_s"] + (init.get("wall_time_s") or 0)) / 60
     return (f"It started from the weights of `{init['from']}` (sha256 {init['sha256'][:12]}…), trained by "
-            f"`{init['command']}` in {(init.get('wall_time_s') or 0) / 60:.1f} minutes: {total:.1f} minutes in all.\n")
+            f"`{init['command']}` in {(init.get('wall_time_s') or 0) / 60:.1f} minutes: "
+            f"{training_minutes(metrics):.1f} minutes in all.\n")
 
 
 def write_model_card(out: Path, spec: registry.ModelSpec, metrics: dict, repo_id: str | None) -> None:

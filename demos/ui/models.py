@@ -57,7 +57,7 @@ def warm_start(m: dict) -> str:
     if not init:
         return ""
     return say("ui_msg_warm_start", name=init["from"], init_epochs=init["epochs"], init_minutes=init["wall_time_s"] / 60,
-               total=(init["wall_time_s"] + m["wall_time_s"]) / 60)
+               total=hub.training_minutes(m))
 
 
 def load_model(name: str):
